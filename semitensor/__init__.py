@@ -5,6 +5,9 @@ factors to PyTorch layers; importing ``semitensor`` never imports a framework.
 """
 from .modes import fold, mode_dot, multi_mode_dot, multi_st_mode_dot, st_mode_dot, unfold
 from .stp import power_reducing_matrix, stp, swap_matrix
+from .results import SemiTensorRing, SemiTensorTrain, SemiTensorTucker
+from .decomposition.train import semi_tensor_train, tensor_train
+from .io import load
 
 __version__ = "0.1.0"
 
@@ -18,4 +21,10 @@ __all__ = [
     "st_mode_dot",
     "multi_mode_dot",
     "multi_st_mode_dot",
+    "SemiTensorTucker",
+    "SemiTensorTrain",
+    "SemiTensorRing",
+    "semi_tensor_train",
+    "tensor_train",
+    "load",
 ]

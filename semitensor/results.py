@@ -78,8 +78,12 @@ class _Format:
 
 
 def _check_errors(errors):
-    errors = tuple(float(e) for e in (errors or ()))
-    return errors
+    if errors is None:
+        return ()
+    values = np.asarray(errors, dtype=np.float64)
+    if values.ndim != 1:
+        raise ValueError(f"errors must be a 1-d sequence of floats, got shape {values.shape}")
+    return tuple(float(e) for e in values)
 
 
 class SemiTensorTucker(_Format):
@@ -144,7 +148,7 @@ class SemiTensorTucker(_Format):
         >>> import numpy as np
         >>> from semitensor import SemiTensorTucker
         >>> SemiTensorTucker(np.eye(2), [np.ones((3, 1)), np.ones((1, 2))]).to_tensor().shape
-        (6, 2)
+        (6, 1)
         """
         return multi_st_mode_dot(self.core, self.factors)
 

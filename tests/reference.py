@@ -51,3 +51,49 @@ def st_mode_dot_ref(X, U, mode, side="left"):
     if extra == 1:
         Y = Y[..., 0]
     return np.moveaxis(Y, 0, mode)
+
+
+def st_train_elementwise(cores, shape, t, ring=False):
+    """SPEC §3.2/§3.3 element-wise formula, one entry at a time (slow; tiny tensors).
+
+    ``X(i) = Σ_r Π_k G_k[q_{k-1}, a_k, r_k]`` with ``r_{k-1} = q_{k-1}·t_k + b_k``,
+    ``i_k = a_k·t_k + b_k`` and ``r_0 ≡ r_N`` (a train has ``R_0 = R_N = 1``, ``t_1 = 1``).
+    """
+    n = len(shape)
+    bonds = [cores[-1].shape[2]] + [G.shape[2] for G in cores]
+    X = np.zeros(shape, dtype=np.result_type(*cores))
+    for i in np.ndindex(*shape):
+        a = [i[k] // t[k] for k in range(n)]
+        b = [i[k] % t[k] for k in range(n)]
+        total = 0
+        for r in np.ndindex(*bonds[:n]):  # r_0 .. r_{N-1}; r_N ≡ r_0
+            rr = list(r) + [r[0]]
+            term = 1
+            for k in range(n):
+                q, bk = divmod(rr[k], t[k])
+                if bk != b[k]:
+                    term = 0
+                    break
+                term = term * cores[k][q, a[k], rr[k + 1]]
+            total = total + term
+        X[i] = total
+    return X
+
+
+def tt_svd_reference(X, ranks):
+    """Textbook TT-SVD with numpy's full SVD (Oseledets 2011, Alg. 1) at fixed ranks."""
+    shape = X.shape
+    cores, r = [], 1
+    C = X.reshape(1, -1)
+    for k in range(len(shape) - 1):
+        C = C.reshape(r * shape[k], -1)
+        U, s, Vh = np.linalg.svd(C, full_matrices=False)
+        rk = ranks[k + 1]
+        cores.append(U[:, :rk].reshape(r, shape[k], rk))
+        C = s[:rk, None] * Vh[:rk]
+        r = rk
+    cores.append(C.reshape(r, shape[-1], 1))
+    out = cores[0].reshape(shape[0], -1)
+    for G in cores[1:]:
+        out = (out @ G.reshape(G.shape[0], -1)).reshape(-1, G.shape[2])
+    return out.reshape(shape)

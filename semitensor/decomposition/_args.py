@@ -146,7 +146,20 @@ def check_train_ranks(rank, shape, t, *, eps=None):
                     f"{limits[k] * tk} (= {limits[k]}·t[{k}]) for shape {tuple(shape)} and t={tuple(t)}"
                 )
         out.append(classical)
-    return out + [1]
+    out.append(1)
+    # A bond can carry no more than its neighbour times the mode between them
+    # (R'_k <= R'_{k-1} J_k and R'_{k-1} <= J_k R'_k): beyond that the TT is redundant.
+    for k in range(1, n):
+        for nb, J, side in ((k - 1, shape_y[k - 1], "left"), (k + 1, shape_y[k], "right")):
+            bound = out[nb] * J
+            if out[k] > bound:
+                if ranks is not None:
+                    raise ValueError(
+                        f"bond rank[{k}]={out[k] * t[k]} exceeds its {side} neighbour bond "
+                        f"times the mode between them: at most {bound * t[k]}"
+                    )
+                out[k] = bound
+    return out
 
 
 def check_ring_ranks(rank, shape, t):
