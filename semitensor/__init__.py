@@ -7,6 +7,7 @@ from .modes import fold, mode_dot, multi_mode_dot, multi_st_mode_dot, st_mode_do
 from .stp import power_reducing_matrix, stp, swap_matrix
 from .results import SemiTensorRing, SemiTensorTrain, SemiTensorTucker
 from .decomposition.train import semi_tensor_train, tensor_train
+from .decomposition.tucker import semi_tensor_tucker, tucker
 from .io import load
 
 __version__ = "0.1.0"
@@ -26,5 +27,7 @@ __all__ = [
     "SemiTensorRing",
     "semi_tensor_train",
     "tensor_train",
+    "semi_tensor_tucker",
+    "tucker",
     "load",
 ]
