@@ -8,6 +8,7 @@ from .stp import power_reducing_matrix, stp, swap_matrix
 from .results import SemiTensorRing, SemiTensorTrain, SemiTensorTucker
 from .decomposition.train import semi_tensor_train, tensor_train
 from .decomposition.tucker import semi_tensor_tucker, tucker
+from .decomposition.ring import semi_tensor_ring, tensor_ring
 from .io import load
 
 __version__ = "0.1.0"
@@ -29,5 +30,7 @@ __all__ = [
     "tensor_train",
     "semi_tensor_tucker",
     "tucker",
+    "semi_tensor_ring",
+    "tensor_ring",
     "load",
 ]

@@ -86,7 +86,7 @@ def semi_tensor_train(X, rank=None, t=1, *, eps=None, n_iter_max=0, tol=1e-10, s
     Y = regroup_tensor(X, t)
     norm = float(np.linalg.norm(Y))
     delta = None if eps is None else eps * norm / math.sqrt(max(X.ndim - 1, 1))
-    cores, discarded_sq = _tt_svd(Y, ranks, delta, svd, rng)
+    cores, discarded_sq = tt_svd(Y, Y.shape, ranks, delta=delta, svd=svd, rng=rng)
     errors = [_exact_if_tiny(_relative(discarded_sq, norm), Y, cores, norm)]
     if verbose:
         print(f"TT-SVD: relative error {errors[-1]:.3e}, bonds {[G.shape[2] for G in cores]}")
@@ -125,27 +125,53 @@ def _exact_if_tiny(estimate, Y, cores, norm):
     return float(np.linalg.norm(Y - SemiTensorTrain(cores).to_tensor()) / norm)
 
 
-def _tt_svd(Y, ranks, delta, svd, rng):
-    """Classical TT-SVD with left-orthonormal cores; returns cores and ``‖Y − TT‖²``.
+def tt_svd(piece, shape, ranks, *, delta=None, svd="auto", rng=None):
+    """TT-SVD of a chain piece; the sweep shared by train and ring fits.
 
-    ``ranks[k]`` caps bond ``k``; ``delta`` (absolute) bounds each step's discarded
-    norm.  A step whose unfolding has at most as many rows as the bond keeps
-    everything, so no SVD is taken there.
+    Parameters
+    ----------
+    piece : ndarray
+        Any array holding ``ranks[0] · ∏ shape · ranks[-1]`` entries in the order
+        ``(r_0, i_1, …, i_N, r_N)`` (a whole train has ``r_0 = r_N = 1``).
+    shape : sequence of int
+        Mode sizes ``I_1, …, I_N``.
+    ranks : sequence of int
+        Bonds ``r_0, …, r_N``.  With ``delta`` they cap the inner bonds; without it they
+        are taken exactly, a bond larger than its unfolding being padded with zeros
+        (it could carry nothing more).
+    delta : float, optional
+        Absolute bound on the norm discarded by each step.
+
+    Returns
+    -------
+    cores : list of ndarray
+        ``(r_{k-1}, I_k, r_k)``; all but the last have orthonormal columns when
+        unfolded as ``(r_{k-1}·I_k, r_k)``.
+    discarded_sq : float
+        ``‖piece − chain‖²`` (sum of the steps' discarded squared norms).
+
+    Notes
+    -----
+    A step whose unfolding has at most as many rows as the bond keeps everything, so
+    no SVD is taken there (an identity core).
     """
     cores, discarded_sq = [], 0.0
-    r = 1
-    rest = Y.reshape(1, -1)
-    for k, size in enumerate(Y.shape[:-1]):
+    r, rest = ranks[0], piece
+    for k, size in enumerate(shape[:-1]):
         M = rest.reshape(r * size, -1)
-        cap = min(ranks[k + 1], *M.shape)
-        if delta is None and cap == M.shape[0]:
-            U, R = np.eye(cap, dtype=M.dtype), M  # nothing to truncate: identity core
+        want = ranks[k + 1]
+        keep = min(want, *M.shape)
+        if delta is None and keep == M.shape[0]:
+            U, R = np.eye(keep, dtype=M.dtype), M
         else:
-            U, _, R = low_rank_split(M, cap, tol=delta, method=svd, random_state=rng)
+            U, _, R = low_rank_split(M, keep, tol=delta, method=svd, random_state=rng)
             discarded_sq += max(np.vdot(M, M).real - np.vdot(R, R).real, 0.0)
+        if delta is None and U.shape[1] < want:
+            U = np.pad(U, ((0, 0), (0, want - U.shape[1])))
+            R = np.pad(R, ((0, want - R.shape[0]), (0, 0)))
         cores.append(U.reshape(r, size, -1))
         r, rest = U.shape[1], R
-    cores.append(rest.reshape(r, Y.shape[-1], 1))
+    cores.append(rest.reshape(r, shape[-1], ranks[-1]))
     return cores, discarded_sq
 
 
