@@ -15,7 +15,9 @@ import time
 import numpy as np
 
 from . import __version__, stp
+from .decomposition.ring import semi_tensor_ring
 from .decomposition.train import semi_tensor_train
+from .decomposition.tucker import semi_tensor_tucker
 from .io import load
 
 
@@ -35,27 +37,18 @@ def example_tensor(size=16, order=4, noise=1e-4, random_state=0):
 
 
 def _fits():
-    """(format name, ratio t, callable(X, rank, t)) for every available format."""
-    fits = [("train", lambda X, r, t: semi_tensor_train(X, rank=r, t=t))]
-    try:
-        from .decomposition.tucker import semi_tensor_tucker
-
-        fits.insert(0, ("tucker", lambda X, r, t: semi_tensor_tucker(X, rank=r, t=t, n_iter_max=5)))
-    except ImportError:  # pragma: no cover - during development only
-        pass
-    try:
-        from .decomposition.ring import semi_tensor_ring
-
-        fits.append(("ring", lambda X, r, t: semi_tensor_ring(X, rank=r, t=t, n_iter_max=10)))
-    except ImportError:  # pragma: no cover
-        pass
-    return fits
+    """(format name, callable(X, rank, t)) for every format."""
+    return [
+        ("tucker", lambda X, r, t: semi_tensor_tucker(X, rank=r, t=t, n_iter_max=5)),
+        ("train", lambda X, r, t: semi_tensor_train(X, rank=r, t=t)),
+        ("ring", lambda X, r, t: semi_tensor_ring(X, rank=r, t=t, n_iter_max=10)),
+    ]
 
 
 def report(X, ranks=(4, 8), ratios=(1, 2), out=print):
     """Fit every format at every rank and ratio; print one table row per fit."""
-    out(f"| format | t | rank | parameters | compression | relative error | seconds |")
-    out(f"|---|---|---|---|---|---|---|")
+    out("| format | t | rank | parameters | compression | relative error | seconds |")
+    out("|---|---|---|---|---|---|---|")
     for name, fit in _fits():
         for rank in ranks:
             for t in ratios:
