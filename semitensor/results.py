@@ -14,7 +14,7 @@ import numpy as np
 
 from ._validation import as_numeric_array
 from .modes import multi_st_mode_dot
-from .regroup import st_cores_to_classical, ungroup_tensor
+from .regroup import regroup_tensor, st_cores_to_classical, ungroup_tensor
 
 __all__ = ["SemiTensorTucker", "SemiTensorTrain", "SemiTensorRing"]
 
@@ -57,12 +57,16 @@ class _Format:
         >>> float(tensor_train(X, rank=[1, 4, 6, 1]).relative_error(X)) < 1e-12
         True
         """
-        X = as_numeric_array(X, "X")
-        if X.shape != self.shape:
-            raise ValueError(f"X has shape {X.shape}, but this {self.kind} has shape {self.shape}")
+        X = self._check_shape(X)
         ref = np.linalg.norm(X)
         diff = np.linalg.norm(X - self.to_tensor())
         return float(diff / ref) if ref > 0 else float(diff)
+
+    def _check_shape(self, X):
+        X = as_numeric_array(X, "X")
+        if X.shape != self.shape:
+            raise ValueError(f"X has shape {X.shape}, but this {self.kind} has shape {self.shape}")
+        return X
 
     def save(self, path):
         """Save to an ``.npz`` file readable by :func:`semitensor.load`."""
@@ -196,23 +200,63 @@ class _CoreChain(_Format):
         """Dense tensor; contracts the (classical) cores, then undoes the regrouping."""
         cores = self.classical_cores()
         shape_y = tuple(G.shape[1] for G in cores)
-        return ungroup_tensor(_contract_ring(cores).reshape(shape_y), self.shape, self.t)
+        Y = np.empty(shape_y, dtype=self.dtype)
+        flat = Y.reshape(shape_y[0], -1)
+        for i, piece in enumerate(chain_slices(cores)):
+            flat[i] = piece
+        return ungroup_tensor(Y, self.shape, self.t)
+
+    def relative_error(self, X):
+        """``‖X − self.to_tensor()‖_F / ‖X‖_F`` (``‖X − T‖_F`` if ``X`` is zero).
+
+        Computed on the difference itself, not from ``‖X‖² − 2⟨X, T⟩ + ‖T‖²``, which
+        cancels catastrophically for small errors, but one slice at a time: the full
+        reconstruction is never held (an ST format regroups one copy of ``X``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from semitensor import tensor_train
+        >>> X = np.random.default_rng(0).standard_normal((4, 5, 6))
+        >>> float(tensor_train(X, rank=[1, 4, 6, 1]).relative_error(X)) < 1e-12
+        True
+        """
+        X = self._check_shape(X)
+        ref = float(np.linalg.norm(X))
+        diff = chain_residual_norm(regroup_tensor(X, self.t), self.classical_cores())
+        return diff / ref if ref > 0 else diff
 
 
-def _contract_ring(cores):
-    """Full contraction ``Σ_r Π_k G_k[r_{k-1}, :, r_k]`` with ``r_0 = r_N`` (flattened)."""
+def chain_slices(cores):
+    """Yield ``T[i_1, …]`` (flattened) for ``i_1 = 0, 1, …`` of the classical train/ring.
+
+    ``T(i) = Σ_r Π_k G_k[r_{k-1}, i_k, r_k]`` with ``r_0 = r_N``.  Each slice costs a
+    ``1/J_1`` share of the full contraction, and only about ``R_0·R_{N-1}/J_N`` slices'
+    worth of memory is live at a time.
+    """
     first, last = cores[0], cores[-1]
-    total = None
-    for r0 in range(first.shape[0]):
-        M = first[r0]  # (I_1, R_1)
+    for i in range(first.shape[1]):
+        M = first[:, i, :]  # (R_0, R_1)
         for G in cores[1:-1]:
-            M = (M @ G.reshape(G.shape[0], -1)).reshape(-1, G.shape[2])
-        if len(cores) > 1:
-            M = M @ last[:, :, r0].reshape(last.shape[0], -1)  # (∏_{k<N} I_k, I_N)
-        else:
-            M = M[:, r0]
-        total = M if total is None else total + M
-    return total.reshape(-1)
+            M = M.reshape(-1, G.shape[0]) @ G.reshape(G.shape[0], -1)
+        if len(cores) == 1:
+            yield np.trace(M).reshape(1)
+            continue
+        r0, r_last = first.shape[0], last.shape[0]
+        M = M.reshape(r0, -1, r_last)
+        piece = M[0] @ last[:, :, 0]
+        for a in range(1, r0):  # close the ring: r_N = r_0
+            piece += M[a] @ last[:, :, a]
+        yield piece.reshape(-1)
+
+
+def chain_residual_norm(Y, cores):
+    """``‖Y − T‖_F`` for the classical train/ring ``T`` of ``cores``, slice by slice."""
+    flat = Y.reshape(Y.shape[0], -1)
+    total = 0.0
+    for i, piece in enumerate(chain_slices(cores)):
+        total += float(np.linalg.norm(flat[i] - piece)) ** 2
+    return total ** 0.5
 
 
 class SemiTensorTrain(_CoreChain):

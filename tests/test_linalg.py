@@ -223,12 +223,12 @@ def test_auto_rule():
     rng = np.random.default_rng(5)
     M = rng.standard_normal((64, 200))
     nrm = np.linalg.norm(M)
-    assert linalg._auto_method(M, None) == "gram"
-    assert linalg._auto_method(M, 1e-3 * nrm) == "gram"
+    assert linalg._auto_method(M, None) == linalg._GRAM_CHECKED
+    assert linalg._auto_method(M, 1e-3 * nrm) == linalg._GRAM_CHECKED
     assert linalg._auto_method(M, 1e-8 * nrm) == "lq"
     # float32 resolution is sqrt(64 * 1.2e-7) * 4 ~ 1e-2: already 1e-3 needs the accurate route.
     assert linalg._auto_method(M.astype(np.float32), 1e-3 * nrm) == "lq"
-    assert linalg._auto_method(M.astype(np.float32), 1e-1 * nrm) == "gram"
+    assert linalg._auto_method(M.astype(np.float32), 1e-1 * nrm) == linalg._GRAM_CHECKED
 
 
 @pytest.mark.parametrize("method", ["gram", "lq", "full"])
@@ -329,3 +329,21 @@ def test_argument_errors(call, exc, match):
         return
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_auto_refines_a_rank_cap_below_the_gram_resolution():
+    # Singular values 1, 1e-3, 1e-6, 1e-9, ...: a rank-4 cap discards a tail ~1e-12,
+    # far below what the Gram matrix resolves (~1e-8 relative). Plain "gram" loses it
+    # (its eigenvectors are only accurate to ~1e-8); "auto" refines by one subspace
+    # iteration and matches the exact SVD.
+    rng = np.random.default_rng(11)
+    m, n = 30, 200
+    U = np.linalg.qr(rng.standard_normal((m, m)))[0]
+    V = np.linalg.qr(rng.standard_normal((n, m)))[0]
+    s = 10.0 ** (-3.0 * np.arange(m))
+    M = (U * s) @ V.T
+    best = np.linalg.norm(s[4:])
+    for method, ok in (("auto", True), ("lq", True), ("gram", False)):
+        Uk, _, R = low_rank_split(M, 4, method=method)
+        err = np.linalg.norm(M - Uk @ R)
+        assert (err <= 10 * best + 1e-300) == ok, (method, err, best)

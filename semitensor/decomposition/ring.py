@@ -58,7 +58,7 @@ import scipy.linalg as sla
 from ..linalg import SVD_METHODS
 from .._validation import check_random_state
 from ..regroup import classical_cores_to_st, regroup_tensor
-from ..results import SemiTensorRing
+from ..results import SemiTensorRing, chain_residual_norm
 from ._args import check_choice, check_n_iter, check_ratios, check_ring_ranks, check_tensor, check_tol
 from .train import tt_svd
 
@@ -395,5 +395,5 @@ def _solve_normal(gram, rhs):
 
 def _exact_error(Y, cores, norm):
     """``‖Y − ring(cores)‖ / ‖Y‖`` from the difference (absolute when ``Y = 0``)."""
-    diff = float(np.linalg.norm(Y - SemiTensorRing(cores).to_tensor()))
+    diff = chain_residual_norm(Y, cores)
     return diff / norm if norm > 0 else diff

@@ -14,7 +14,7 @@ import scipy.linalg as sla
 from .._validation import check_random_state
 from ..linalg import SVD_METHODS, low_rank_split
 from ..regroup import classical_cores_to_st, regroup_tensor
-from ..results import SemiTensorTrain
+from ..results import SemiTensorTrain, chain_residual_norm
 from ._args import (
     check_choice, check_eps, check_n_iter, check_ratios, check_tensor, check_tol,
     check_train_ranks,
@@ -122,7 +122,7 @@ def _exact_if_tiny(estimate, Y, cores, norm):
     """``‖Y‖² − ‖projection‖²`` cancels below ~sqrt(eps): recompute such errors exactly."""
     if estimate > 1e-6 or norm == 0:
         return estimate
-    return float(np.linalg.norm(Y - SemiTensorTrain(cores).to_tensor()) / norm)
+    return chain_residual_norm(Y, cores) / norm
 
 
 def tt_svd(piece, shape, ranks, *, delta=None, svd="auto", rng=None):
