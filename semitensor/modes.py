@@ -209,10 +209,7 @@ def multi_mode_dot(X, matrices, modes=None):
     >>> multi_mode_dot(np.ones((2, 3)), [np.ones((4, 2)), np.ones((5, 3))]).shape
     (4, 5)
     """
-    for U, mode in zip(*_check_modes(X, matrices, modes)):
-        if U is not None:
-            X = mode_dot(X, U, mode)
-    return np.asarray(X)
+    return _apply_each(X, matrices, modes, mode_dot)
 
 
 def multi_st_mode_dot(X, matrices, modes=None, side="left"):
@@ -245,9 +242,14 @@ def multi_st_mode_dot(X, matrices, modes=None, side="left"):
     (2, 4)
     """
     check_side(side)
+    return _apply_each(X, matrices, modes, lambda T, U, mode: st_mode_dot(T, U, mode, side=side))
+
+
+def _apply_each(X, matrices, modes, product):
+    """``product(X, U, mode)`` for each non-``None`` matrix, in order."""
     for U, mode in zip(*_check_modes(X, matrices, modes)):
         if U is not None:
-            X = st_mode_dot(X, U, mode, side=side)
+            X = product(X, U, mode)
     return np.asarray(X)
 
 
