@@ -1,4 +1,6 @@
 """Root pytest configuration: doctests of the optional PyTorch adapter need torch."""
-import importlib.util
-
-collect_ignore_glob = [] if importlib.util.find_spec("torch") else ["semitensor/torch/*"]
+collect_ignore_glob = []
+try:
+    import torch  # noqa: F401
+except ImportError:
+    collect_ignore_glob.append("semitensor/torch/*")
