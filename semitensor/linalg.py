@@ -300,13 +300,16 @@ def _resolve_tail(M, basis, s, total, r, method):
     B = basis[:, :r]
     if method != _GRAM_CHECKED or total is None or r >= min(M.shape):
         return B
-    tail = math.sqrt(max(total ** 2 - float(np.sum(s[:r].astype(np.float64) ** 2)), 0.0))
-    bound = _GRAM_TOL_FACTOR * math.sqrt(min(M.shape) * np.finfo(M.dtype).eps) * total
-    if tail >= bound:
+    if total == 0:
+        return B
+    # Relative to ‖M‖, so that neither squares nor sums over/underflow.
+    kept = float(np.sum((s[:r].astype(np.float64) / total) ** 2))
+    tail = math.sqrt(max(1.0 - kept, 0.0))
+    if tail >= _GRAM_TOL_FACTOR * math.sqrt(min(M.shape) * np.finfo(M.dtype).eps):
         return B
     fi = np.finfo(M.dtype)
-    if not fi.tiny / fi.eps <= total ** 2 <= fi.max * fi.eps:  # as _scaled_gram: M M^H B
-        M = M * M.real.dtype.type(_unit_scale(M))                # would over/underflow
+    if not math.sqrt(fi.tiny / fi.eps) <= total <= math.sqrt(fi.max * fi.eps):
+        M = M * M.real.dtype.type(_unit_scale(M))  # as _scaled_gram: M M^H B would overflow
     if M.shape[0] <= M.shape[1]:
         return sla.qr(M @ (M.conj().T @ B), mode="economic", check_finite=False)[0]
     return sla.qr(M.conj().T @ (M @ B), mode="economic", check_finite=False)[0]
