@@ -227,6 +227,19 @@ class _CoreChain(_Format):
         return diff / ref if ref > 0 else diff
 
 
+def contract_chain(cores):
+    """Contract consecutive classical cores into one ``(r_first, ∏ J_k, r_last)`` array.
+
+    Uses only ``reshape``, ``@`` and ``shape``, so it serves NumPy arrays and the torch
+    adapter's tensors alike.
+    """
+    out = cores[0]
+    for G in cores[1:]:
+        r0, r = out.shape[0], G.shape[0]
+        out = (out.reshape(-1, r) @ G.reshape(r, -1)).reshape(r0, -1, G.shape[2])
+    return out
+
+
 def chain_slices(cores):
     """Yield ``T[i_1, …]`` (flattened) for ``i_1 = 0, 1, …`` of the classical train/ring.
 

@@ -58,7 +58,7 @@ import scipy.linalg as sla
 from ..linalg import SVD_METHODS
 from .._validation import check_random_state
 from ..regroup import classical_cores_to_st, regroup_tensor
-from ..results import SemiTensorRing, chain_residual_norm
+from ..results import SemiTensorRing, chain_residual_norm, contract_chain
 from ._args import check_choice, check_n_iter, check_ratios, check_ring_ranks, check_tensor, check_tol
 from .train import tt_svd
 
@@ -293,15 +293,6 @@ def _subchain_gram(transfers, k, cores):
     return F.reshape(b, b, a, a).transpose(2, 0, 3, 1).reshape(a * b, a * b)
 
 
-def _chain(cores):
-    """Contract consecutive cores into one ``(r_first, ∏ J, r_last)`` array."""
-    out = cores[0]
-    for G in cores[1:]:
-        r0, r = out.shape[0], G.shape[0]
-        out = (out.reshape(-1, r) @ G.reshape(r, -1)).reshape(r0, -1, G.shape[2])
-    return out
-
-
 def _conj(A):
     return A.conj() if np.iscomplexobj(A) else A
 
@@ -320,33 +311,33 @@ def _subchain_rhs(Y, cores, k):
     if k < n - 1 and (k == 0 or Q >= P):
         # outer run: modes m..N-1
         m = _balanced_cut([(j, math.prod(Y.shape[j:])) for j in range(k + 1, n)], Y.size)
-        outer = _conj(_chain(cores[m:]))  # (x, Q2, c), c = r_0
+        outer = _conj(contract_chain(cores[m:]))  # (x, Q2, c), c = r_0
         x, c = outer.shape[0], outer.shape[2]
         T = Y.reshape(-1, outer.shape[1]) @ outer.transpose(1, 0, 2).reshape(-1, x * c)
         T = T.reshape(P, size, -1, x, c)
         if m > k + 1:  # inner run k+1..m-1: (b, Q1, x)
-            T = np.tensordot(T, _conj(_chain(cores[k + 1:m])), axes=([2, 3], [1, 2]))
+            T = np.tensordot(T, _conj(contract_chain(cores[k + 1:m])), axes=([2, 3], [1, 2]))
         else:
             T = T[:, :, 0].transpose(0, 1, 3, 2)
         # T[p, i, c, b]; the front side closes the ring through c.
         if k == 0:
             return T[0].transpose(1, 2, 0)
-        front = _conj(_chain(cores[:k]))  # (c, P, a)
+        front = _conj(contract_chain(cores[:k]))  # (c, P, a)
         return np.tensordot(front, T, axes=([0, 1], [2, 0])).transpose(0, 2, 1)
     # outer run: modes 0..m-1
     m = _balanced_cut([(j, math.prod(Y.shape[:j])) for j in range(1, k + 1)], Y.size)
-    outer = _conj(_chain(cores[:m]))  # (c, P1, x)
+    outer = _conj(contract_chain(cores[:m]))  # (c, P1, x)
     c, x = outer.shape[0], outer.shape[2]
     T = outer.transpose(1, 0, 2).reshape(-1, c * x).T @ Y.reshape(outer.shape[1], -1)
     T = T.reshape(c, x, -1, size, Q)
     if m < k:  # inner run m..k-1: (x, P2, a)
-        T = np.tensordot(T, _conj(_chain(cores[m:k])), axes=([1, 2], [0, 1]))
+        T = np.tensordot(T, _conj(contract_chain(cores[m:k])), axes=([1, 2], [0, 1]))
     else:
         T = T[:, :, 0].transpose(0, 2, 3, 1)
     # T[c, i, q, a]; the back side closes the ring through c.
     if k == n - 1:
         return T[:, :, 0].transpose(2, 0, 1)
-    back = _conj(_chain(cores[k + 1:]))  # (b, Q, c)
+    back = _conj(contract_chain(cores[k + 1:]))  # (b, Q, c)
     return np.tensordot(T, back, axes=([0, 2], [2, 1])).transpose(1, 2, 0)
 
 

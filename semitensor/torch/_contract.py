@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from ..regroup import _pair_order
+from ..results import contract_chain
 
 __all__ = [
     "st_to_classical",
@@ -60,15 +61,6 @@ def st_to_classical(cores, t):
     return out
 
 
-def chain(cores):
-    """Contract consecutive classical cores into one ``(r_first, ∏ J_k, r_last)`` tensor."""
-    out = cores[0]
-    for G in cores[1:]:
-        r0, r = out.shape[0], G.shape[0]
-        out = (out.reshape(-1, r) @ G.reshape(r, -1)).reshape(r0, -1, G.shape[2])
-    return out
-
-
 def ungroup(Y, shape, t):
     """Inverse of the regrouping: ``X`` of ``shape`` from ``Y`` (mode k = ``(a_k, b_{k+1})``)."""
     n = len(shape)
@@ -91,7 +83,7 @@ def chain_to_tensor(cores, t):
         Y = torch.diagonal(C[0], dim1=0, dim2=2).sum(-1)  # Σ_r G[r, i, r]
     else:
         m = n // 2
-        L, R = chain(C[:m]), chain(C[m:])  # (a, P, b), (b, Q, a)
+        L, R = contract_chain(C[:m]), contract_chain(C[m:])  # (a, P, b), (b, Q, a)
         a, P, b = L.shape
         Y = L.permute(1, 2, 0).reshape(P, b * a) @ R.permute(0, 2, 1).reshape(b * a, -1)
     return ungroup(Y, shape, t)
@@ -161,7 +153,7 @@ def chain_matmul(x, cores, t, n_out):
     """
     n = len(cores)
     C = st_to_classical(cores, t)
-    P, Q = chain(C[:n_out]), chain(C[n_out:])
+    P, Q = contract_chain(C[:n_out]), contract_chain(C[n_out:])
     A = [G.shape[1] for G in cores]
     # sublist indices: batch 0, q_0 1, q_p 2, a_k 3+2k, b_k 4+2k
     a = [3 + 2 * k for k in range(n)]
@@ -229,7 +221,7 @@ def chain_conv2d(x, cores, t, n_out, kernel_size, conv):
     n, p = len(cores), n_out
     B, _, H, W = x.shape
     C = st_to_classical(cores, t)
-    P, Q = chain(C[:p]), chain(C[p:])
+    P, Q = contract_chain(C[:p]), contract_chain(C[p:])
     A = [G.shape[1] for G in cores]
     nxt = [(k + 1) % n for k in range(n)]
     # Q (q_p, a_p, b_{p+1}, a_{p+1}, …, a_{N-1}, b_0, q_0)
