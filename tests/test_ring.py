@@ -309,7 +309,7 @@ def test_zero_tensor_and_order_1():
     (dict(X=np.ones((6, 5)), rank=2, t=2), ValueError, r"t\[1\]=2 does not divide mode 1"),
     (dict(X=np.ones((6, 6)), rank=3, t=2), ValueError, r"must be a multiple of t\[0\]=2"),
     (dict(X=np.ones((6, 6)), rank=[4, 2, 6], t=2), ValueError, "closes on itself"),
-    (dict(X=np.ones((3, 4)), rank=4), ValueError, "too large"),
+    (dict(X=np.ones((3, 4)), rank=[4, 4, 4]), ValueError, "too large"),
     (dict(X=np.ones((3, 4)), rank=[2, 2]), ValueError, "must have 3 entries"),
     (dict(X=np.ones((3, 4)), rank=0), ValueError, "rank must be an integer >= 1"),
     (dict(X=np.ones((3, 4)), rank=2, t=[1, 2, 1]), ValueError, "one ratio per mode"),
@@ -326,3 +326,13 @@ def test_zero_tensor_and_order_1():
 def test_errors(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         semi_tensor_ring(**kwargs)
+
+
+def test_int_rank_is_a_bound_capped_like_the_other_formats():
+    # 512 entries allow classical bonds up to isqrt(512) = 22: an int 24 is capped there,
+    # the literal list [24, 24] raises (test_errors covers the message).
+    X = np.random.default_rng(0).standard_normal((8, 64))
+    fit = tensor_ring(X, 24, n_iter_max=0)
+    assert fit.rank == (22, 22, 22)
+    with pytest.raises(ValueError, match="too large"):
+        tensor_ring(X, [24, 24, 24], n_iter_max=0)

@@ -163,7 +163,11 @@ def check_train_ranks(rank, shape, t, *, eps=None):
 
 
 def check_ring_ranks(rank, shape, t):
-    """Classical bonds ``R_k / t_{k+1}`` (k = 0..N, cyclic) of the regrouped ring."""
+    """Classical bonds ``R_k / t_{k+1}`` (k = 0..N, cyclic) of the regrouped ring.
+
+    An int ``rank`` is an upper bound on every bond, capped so that ``(R_k/t)^2`` does
+    not exceed the number of entries; a list is taken literally and such a bond raises.
+    """
     n = len(shape)
     ranks, uniform = _rank_list(rank, n + 1, "rank")
     if ranks is None:
@@ -180,6 +184,9 @@ def check_ring_ranks(rank, shape, t):
                 f"bond rank[{k}]={R} must be a multiple of t[{k % n}]={tk} (the ratio of mode {k % n}); "
                 f"nearest valid values: {_nearest_multiples(R, tk)}"
             )
+        if (R // tk) ** 2 > size and uniform is not None:
+            out.append(math.isqrt(size))  # uniform bound: capped like a train's (documented)
+            continue
         if (R // tk) ** 2 > size:
             raise ValueError(
                 f"bond rank[{k}]={R} is too large for a tensor of {size} entries: "
