@@ -58,6 +58,17 @@ def _fit(structure, X, fit_kwargs):
 class _FactorizedLayer(nn.Module):
     """Shared machinery: parameters, initialisation, reconstruction, numpy export."""
 
+    @classmethod
+    def _assemble(cls, where, configure, structure, arrays, bias, implementation, device, dtype):
+        """A layer holding given core arrays (the ``from_factors`` constructors' common tail):
+        ``configure`` sets the layer-type attributes before the parameters are created."""
+        layer = cls.__new__(cls)
+        nn.Module.__init__(layer)
+        configure(layer)
+        _named(where, layer._setup, structure, bias, implementation, device, dtype)
+        layer._load_arrays(arrays)
+        return layer
+
     def _setup(self, structure, bias, implementation, device, dtype):
         factory = {"device": device, "dtype": dtype if dtype is not None else torch.get_default_dtype()}
         self.method = structure.method
@@ -359,13 +370,11 @@ class FactorizedLinear(_FactorizedLayer):
                 raise ValueError(f"{where}: the result has {order} modes; give n_out_modes")
             n_out_modes = order // 2
         structure, arrays = _named(where, structure_from_result, result, n_out_modes, method=method)
-        layer = cls.__new__(cls)
-        nn.Module.__init__(layer)
-        layer.in_features = math.prod(structure.in_factors)
-        layer.out_features = math.prod(structure.out_factors)
-        _named(where, layer._setup, structure, bias, implementation, device, dtype)
-        layer._load_arrays(arrays)
-        return layer
+        def configure(layer):
+            layer.in_features = math.prod(structure.in_factors)
+            layer.out_features = math.prod(structure.out_factors)
+
+        return cls._assemble(where, configure, structure, arrays, bias, implementation, device, dtype)
 
     @classmethod
     def from_linear(cls, layer, method, rank, t=1, *, in_tensorized_features=None,
@@ -663,12 +672,8 @@ class FactorizedConv2d(_FactorizedLayer):
         in_channels = math.prod(structure.in_factors) * (groups if isinstance(groups, int) else 1)
         args = _named(where, _conv_args, in_channels, out_channels, (kh, kw), stride, padding,
                       dilation, groups, bias is not None and bias is not False, padding_mode)
-        layer = cls.__new__(cls)
-        nn.Module.__init__(layer)
-        layer._set_conv(in_channels, out_channels, args)
-        _named(where, layer._setup, structure, bias, implementation, device, dtype)
-        layer._load_arrays(arrays)
-        return layer
+        return cls._assemble(where, lambda layer: layer._set_conv(in_channels, out_channels, args),
+                             structure, arrays, bias, implementation, device, dtype)
 
     @classmethod
     def from_conv(cls, layer, method, rank, t=1, *, in_tensorized_features=None,
