@@ -11,7 +11,8 @@ import numbers
 
 import numpy as np
 
-from .._validation import as_numeric_array, check_positive_int
+from .._validation import as_numeric_array, check_positive_int, check_random_state
+from ..linalg import SVD_METHODS
 
 INEXACT = (np.float32, np.float64, np.complex64, np.complex128)
 
@@ -79,6 +80,22 @@ def check_tol(tol):
 
 def check_n_iter(n_iter_max):
     return check_positive_int(n_iter_max, "n_iter_max", minimum=0)
+
+
+INITS = ("svd", "random")
+
+
+def check_sweep_options(n_iter_max, tol, svd, random_state, init=None):
+    """The options every iterative fit shares; returns ``(n_iter_max, tol, rng)``.
+
+    ``init`` is checked against ``INITS`` when the fit has one (Tucker, ring).
+    """
+    n_iter_max = check_n_iter(n_iter_max)
+    tol = check_tol(tol)
+    if init is not None:
+        check_choice(init, "init", INITS)
+    check_choice(svd, "svd", SVD_METHODS)
+    return n_iter_max, tol, check_random_state(random_state)
 
 
 def check_choice(value, name, choices):

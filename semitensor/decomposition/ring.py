@@ -55,16 +55,13 @@ import math
 import numpy as np
 import scipy.linalg as sla
 
-from ..linalg import SVD_METHODS
-from .._validation import check_random_state
 from ..regroup import classical_cores_to_st, regroup_tensor
 from ..results import SemiTensorRing, chain_residual_norm, contract_chain
-from ._args import check_choice, check_n_iter, check_ratios, check_ring_ranks, check_tensor, check_tol
+from ._args import check_ratios, check_ring_ranks, check_sweep_options, check_tensor
 from .train import tt_svd
 
 __all__ = ["semi_tensor_ring", "tensor_ring"]
 
-INITS = ("svd", "random")
 
 
 def semi_tensor_ring(X, rank, t=1, *, n_iter_max=100, tol=1e-10, init="svd", svd="auto",
@@ -126,11 +123,7 @@ def semi_tensor_ring(X, rank, t=1, *, n_iter_max=100, tol=1e-10, init="svd", svd
     X = check_tensor(X)
     t = check_ratios(t, X.shape, "ring")
     ranks = check_ring_ranks(rank, X.shape, t)
-    n_iter_max = check_n_iter(n_iter_max)
-    tol = check_tol(tol)
-    check_choice(init, "init", INITS)
-    check_choice(svd, "svd", SVD_METHODS)
-    rng = check_random_state(random_state)
+    n_iter_max, tol, rng = check_sweep_options(n_iter_max, tol, svd, random_state, init)
 
     Y = np.ascontiguousarray(regroup_tensor(X, t))
     norm = float(np.linalg.norm(Y))

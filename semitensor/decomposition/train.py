@@ -11,14 +11,10 @@ import math
 import numpy as np
 import scipy.linalg as sla
 
-from .._validation import check_random_state
-from ..linalg import SVD_METHODS, low_rank_split
+from ..linalg import low_rank_split
 from ..regroup import classical_cores_to_st, regroup_tensor
 from ..results import SemiTensorTrain, chain_residual_norm
-from ._args import (
-    check_choice, check_eps, check_n_iter, check_ratios, check_tensor, check_tol,
-    check_train_ranks,
-)
+from ._args import check_eps, check_ratios, check_sweep_options, check_tensor, check_train_ranks
 
 __all__ = ["semi_tensor_train", "tensor_train"]
 
@@ -78,10 +74,7 @@ def semi_tensor_train(X, rank=None, t=1, *, eps=None, n_iter_max=0, tol=1e-10, s
     t = check_ratios(t, X.shape, "train")
     eps = check_eps(eps)
     ranks = check_train_ranks(rank, X.shape, t, eps=eps)
-    n_iter_max = check_n_iter(n_iter_max)
-    tol = check_tol(tol)
-    check_choice(svd, "svd", SVD_METHODS)
-    rng = check_random_state(random_state)
+    n_iter_max, tol, rng = check_sweep_options(n_iter_max, tol, svd, random_state)
 
     Y = regroup_tensor(X, t)
     norm = float(np.linalg.norm(Y))

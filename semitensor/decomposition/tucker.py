@@ -23,16 +23,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_random_state
-from ..linalg import SVD_METHODS, low_rank_split
+from ..linalg import low_rank_split
 from ..modes import fold, mode_dot, unfold
 from ..regroup import tucker_view
 from ..results import SemiTensorTucker
-from ._args import check_choice, check_n_iter, check_ratios, check_tensor, check_tol, check_tucker_ranks
+from ._args import check_ratios, check_sweep_options, check_tensor, check_tucker_ranks
 
 __all__ = ["semi_tensor_tucker", "tucker"]
 
-INITS = ("svd", "random")
 
 
 def semi_tensor_tucker(X, rank, t=1, *, n_iter_max=100, tol=1e-8, init="svd", svd="auto",
@@ -109,11 +107,7 @@ def semi_tensor_tucker(X, rank, t=1, *, n_iter_max=100, tol=1e-8, init="svd", sv
     X = check_tensor(X)
     t = check_ratios(t, X.shape, "tucker")
     ranks = check_tucker_ranks(rank, X.shape, t)
-    n_iter_max = check_n_iter(n_iter_max)
-    tol = check_tol(tol)
-    check_choice(init, "init", INITS)
-    check_choice(svd, "svd", SVD_METHODS)
-    rng = check_random_state(random_state)
+    n_iter_max, tol, rng = check_sweep_options(n_iter_max, tol, svd, random_state, init)
 
     modes = tuple(range(0, 2 * X.ndim, 2))  # the a-modes of the view
     core, factors, errors = _partial_tucker(
