@@ -5,11 +5,12 @@ factors to PyTorch layers; importing ``semitensor`` never imports a framework.
 """
 from .modes import fold, mode_dot, multi_mode_dot, multi_st_mode_dot, st_mode_dot, unfold
 from .stp import power_reducing_matrix, stp, swap_matrix
+from .formats import METHODS, RankWarning
 from .results import SemiTensorRing, SemiTensorTrain, SemiTensorTucker
-from .decomposition.train import semi_tensor_train, tensor_train
-from .decomposition.tucker import semi_tensor_tucker, tucker
-from .decomposition.ring import semi_tensor_ring, tensor_ring
-from .io import load
+from .decomposition import (
+    fit, semi_tensor_ring, semi_tensor_train, semi_tensor_tucker, tensor_ring, tensor_train, tucker,
+)
+from .io import load, save
 
 __version__ = "0.1.0"
 
@@ -32,5 +33,9 @@ __all__ = [
     "tucker",
     "semi_tensor_ring",
     "tensor_ring",
+    "fit",
+    "METHODS",
+    "RankWarning",
+    "save",
     "load",
 ]

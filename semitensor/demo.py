@@ -83,7 +83,7 @@ def main(argv=None):
     stt = semi_tensor_train(X, rank=8, t=2)
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "stt.npz")
-        stt.save(path)
+        st.save(stt, path)
         again = load(path)
     same = all(np.array_equal(a, b) for a, b in zip(stt.cores, again.cores))
     print(f"\nsave/load round trip of the STT (rank 8, t = 2): {'exact' if same else 'MISMATCH'}")

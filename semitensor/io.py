@@ -1,8 +1,9 @@
-"""Saving and loading decomposition results as ``.npz`` files (SPEC §4).
+"""Saving and loading decomposition results as ``.npz`` files.
 
 Layout (format version 1): ``__semitensor__`` (the format tag), ``format_version``,
-``kind`` (``tucker``/``train``/``ring``), ``errors`` and the arrays ``core`` +
-``factor_0 … factor_{N-1}`` (Tucker) or ``core_0 … core_{N-1}`` (train, ring).
+``kind`` (the family: ``tucker``/``train``/``ring``), ``errors`` and the arrays named by
+the format layer: ``core`` + ``factor_0 … factor_{N-1}`` (Tucker) or
+``core_0 … core_{N-1}`` (train, ring).
 Ratios, ranks and shape are read off the array shapes, so a file cannot hold
 contradictory metadata.  Files are read with ``allow_pickle=False``.
 """
@@ -13,13 +14,13 @@ import zipfile
 
 import numpy as np
 
-from .results import SemiTensorRing, SemiTensorTrain, SemiTensorTucker
+from .formats import FAMILIES
+from .results import RESULT_CLASSES, result_class
 
 __all__ = ["save", "load", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 _TAG = "semitensor-result"
-_KINDS = {"tucker": SemiTensorTucker, "train": SemiTensorTrain, "ring": SemiTensorRing}
 
 
 def save(result, path):
@@ -35,31 +36,27 @@ def save(result, path):
     Examples
     --------
     >>> import numpy as np, tempfile, os
-    >>> from semitensor import tensor_train, load
+    >>> from semitensor import tensor_train, save, load
     >>> tt = tensor_train(np.arange(24.0).reshape(2, 3, 4), rank=2)
     >>> path = os.path.join(tempfile.mkdtemp(), "tt.npz")
-    >>> tt.save(path)
+    >>> save(tt, path)
     >>> [G.shape for G in load(path).cores] == [G.shape for G in tt.cores]
     True
     """
-    kind = getattr(result, "kind", None)
-    if kind not in _KINDS or not isinstance(result, _KINDS[kind]):
+    if not isinstance(result, tuple(RESULT_CLASSES.values())):
         raise TypeError(
             "result must be a SemiTensorTucker, SemiTensorTrain or SemiTensorRing, "
             f"got {type(result).__name__}"
         )
-    arrays = {
+    members = {
         "__semitensor__": np.array(_TAG),
         "format_version": np.array(FORMAT_VERSION),
-        "kind": np.array(kind),
+        "kind": np.array(result.family),
         "errors": np.asarray(result.errors, dtype=np.float64),
     }
-    if kind == "tucker":
-        arrays["core"] = result.core
-        arrays.update({f"factor_{n}": U for n, U in enumerate(result.factors)})
-    else:
-        arrays.update({f"core_{k}": G for k, G in enumerate(result.cores)})
-    np.savez(os.fspath(path), **arrays)
+    names = result.format.array_names(len(result.arrays))
+    members.update(zip(names, result.arrays))
+    np.savez(os.fspath(path), **members)
 
 
 def load(path):
@@ -107,14 +104,14 @@ def _from_contents(contents, path):
             f"{path!r} has format version {version}; this semitensor reads version {FORMAT_VERSION}"
         )
     kind = str(contents.get("kind", ""))
-    if kind not in _KINDS:
-        raise ValueError(f"{path!r} has unknown kind {kind!r}; expected one of {tuple(_KINDS)}")
+    if kind not in FAMILIES:
+        raise ValueError(f"{path!r} has unknown kind {kind!r}; expected one of {tuple(FAMILIES)}")
     errors = contents.get("errors", np.zeros(0))
+    family = FAMILIES[kind]
     try:
-        if kind == "tucker":
-            factors = _numbered(contents, "factor_", path)
-            return SemiTensorTucker(contents["core"], factors, errors=errors)
-        return _KINDS[kind](_numbered(contents, "core_", path), errors=errors)
+        arrays = [contents[name] for name in family.leading_arrays]
+        arrays += _numbered(contents, family.numbered_prefix, path)
+        return result_class(kind).from_arrays(arrays, errors=errors)
     except KeyError as exc:
         raise ValueError(f"{path!r} is corrupt: missing array {exc}") from None
     except (TypeError, ValueError) as exc:

@@ -67,7 +67,7 @@ from scipy.linalg.blas import get_blas_funcs
 
 from ._validation import as_numeric_array, check_positive_int, check_random_state
 
-__all__ = ["SVD_METHODS", "truncated_svd", "low_rank_split"]
+__all__ = ["SVD_METHODS", "truncated_svd", "low_rank_split", "frobenius_norm"]
 
 SVD_METHODS = ("auto", "gram", "lq", "randomized", "full")
 
@@ -285,7 +285,7 @@ def _auto_method(M, tol):
     """``"lq"`` for a ``tol`` the Gram matrix cannot resolve, else the checked Gram route."""
     if tol is None:
         return _GRAM_CHECKED
-    resolution = math.sqrt(min(M.shape) * np.finfo(M.dtype).eps) * _frobenius_norm(M)
+    resolution = math.sqrt(min(M.shape) * np.finfo(M.dtype).eps) * frobenius_norm(M)
     return "lq" if tol < _GRAM_TOL_FACTOR * resolution else _GRAM_CHECKED
 
 
@@ -327,7 +327,7 @@ def _truncated_svd(M, rank, tol, method, rng, n_oversamples, n_power_iter):
         Q = _range_finder(M, rank + n_oversamples, n_power_iter, rng)
         U, s, Vh = _svd_from_basis(Q, Q.conj().T @ M)
         # The sketch does not see the whole spectrum: the tail comes from the total norm.
-        total = None if tol is None else _frobenius_norm(M)
+        total = None if tol is None else frobenius_norm(M)
         r = _select_rank(s, tol, rank, total)
         return U[:, :r], s[:r], Vh[:r]
     basis, s, total = _short_side_basis(M, rank, method)
@@ -387,8 +387,21 @@ def _scaled_gram(M):
     return _gram(M * M.real.dtype.type(scale)), scale
 
 
-def _frobenius_norm(M):
-    """``||M||_F`` as a Python float, safe from over- and underflow of the squares."""
+def frobenius_norm(M):
+    """``||M||_F`` of an array of any shape as a Python float, safe from over- and
+    underflow of the squares (scaled by a power of two where they would leave the
+    dtype's range, as LAPACK's ``nrm2`` does).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from semitensor.linalg import frobenius_norm
+    >>> frobenius_norm(np.full(4, 1e300))
+    2e+300
+    """
+    M = np.asarray(M)
+    if not np.issubdtype(M.dtype, np.inexact):
+        M = M.astype(np.float64)
     with np.errstate(over="ignore", under="ignore"):
         nrm = float(np.linalg.norm(M))
     fi = np.finfo(M.dtype)

@@ -18,15 +18,15 @@ def _examples():
     ]
 
 
-@pytest.mark.parametrize("result", _examples(), ids=lambda r: r.kind)
+@pytest.mark.parametrize("result", _examples(), ids=lambda r: r.family)
 def test_round_trip_is_exact(result, tmp_path):
     path = tmp_path / "result.npz"
-    result.save(path)
+    save(result, path)
     loaded = load(path)
     assert type(loaded) is type(result)
     assert loaded.shape == result.shape and loaded.rank == result.rank and loaded.t == result.t
     assert loaded.errors == result.errors
-    for a, b in zip(loaded._arrays(), result._arrays()):
+    for a, b in zip(loaded.arrays, result.arrays):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
 
@@ -34,7 +34,7 @@ def test_round_trip_is_exact(result, tmp_path):
 def test_fitted_result_round_trip(tmp_path):
     X = np.random.default_rng(1).standard_normal((4, 5, 6))
     tt = tensor_train(X, rank=3, n_iter_max=2)
-    tt.save(tmp_path / "tt.npz")
+    save(tt, tmp_path / "tt.npz")
     np.testing.assert_array_equal(load(tmp_path / "tt.npz").to_tensor(), tt.to_tensor())
 
 
@@ -57,7 +57,7 @@ def test_not_an_npz(tmp_path):
 
 def test_truncated_file(tmp_path):
     path = tmp_path / "tt.npz"
-    _examples()[0].save(path)
+    save(_examples()[0], path)
     data = path.read_bytes()
     (tmp_path / "cut.npz").write_bytes(data[: len(data) // 2])
     with pytest.raises(ValueError, match="not a readable semitensor"):

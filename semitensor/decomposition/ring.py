@@ -1,7 +1,7 @@
 """Semi-tensor ring (STR) and tensor ring (TR) fits: TR-SVD start, then TR-ALS sweeps.
 
 STR(X; R, t) is the classical TR of ``Y = regroup_tensor(X, t)`` with bonds
-``R'_k = R_k / t_{k+1}`` (cyclic, SPEC §3.3).  The algorithms below therefore exist once,
+``R'_k = R_k / t_k`` (cyclic, ``docs/conventions.md``).  The algorithms below therefore exist once,
 on plain lists of classical cores of ``Y`` (core ``k`` of shape ``(R'_k, J_k, R'_{k+1})``,
 ``R'_N = R'_0``); the result converts them with :func:`classical_cores_to_st`.
 
@@ -44,9 +44,13 @@ TR-ALS
       rejected, so the error never increases (beyond rounding of the measured error).
 
     The error after a sweep comes from the last solve: ``‖Y − T‖² = ‖Y‖² − 2 Re⟨Y, T⟩
-    + ‖T‖²`` with ``⟨Y, T⟩ = ⟨g, rhs⟩`` and ``‖T‖² = ⟨g, gram g⟩``; below
-    ``100·sqrt(eps)`` relative, where that difference cancels, it is recomputed from
-    ``Y − T``.
+    + ‖T‖²`` with ``⟨Y, T⟩ = ⟨g, rhs⟩`` and ``‖T‖² = ⟨g, gram g⟩``; where that
+    difference cancels the sweep engine recomputes it from ``Y − T``.
+With ``eps``
+    The start is the classical TR-SVD truncated at ``δ = eps·‖Y‖/sqrt(N−1)`` in each of
+    its ``N − 1`` steps (so its error is at most ``eps``), unfolding first the mode
+    with the largest unfolding; the first rank ``r`` is split into bonds ``a·b >= r``
+    (the smallest ``a + b``, zero-padded), and ALS at those bonds only lowers the error.
 """
 from __future__ import annotations
 
@@ -55,28 +59,40 @@ import math
 import numpy as np
 import scipy.linalg as sla
 
+from ..chain import chain_residual_norm, contract_chain
+from ..formats import RING
+from ..linalg import frobenius_norm, low_rank_split
 from ..regroup import classical_cores_to_st, regroup_tensor
-from ..results import SemiTensorRing, chain_residual_norm, contract_chain
-from ._args import check_ratios, check_ring_ranks, check_sweep_options, check_tensor
+from ..results import SemiTensorRing
+from ._args import check_eps, check_sweep_options, check_tensor
+from .sweeps import measured, relative, run_sweeps
 from .train import tt_svd
 
 __all__ = ["semi_tensor_ring", "tensor_ring"]
 
 
-
-def semi_tensor_ring(X, rank, t=1, *, n_iter_max=100, tol=1e-10, init="svd", svd="auto",
-                     random_state=None, verbose=False):
-    """Fit a semi-tensor ring (SPEC §3.3): TR-SVD or random start, then TR-ALS sweeps.
+def semi_tensor_ring(X, rank=None, t=1, *, eps=None, n_iter_max=100, tol=1e-10, init="svd",
+                     svd="auto", random_state=None, verbose=False):
+    """Fit a semi-tensor ring: TR-SVD or random start, then TR-ALS sweeps.
 
     Parameters
     ----------
     X : array_like
         Tensor of shape ``(I_1, …, I_N)``; integers are fitted in float64, float32 stays
         float32, complex is supported.  Not modified.
-    rank : int or sequence of int
-        Bonds ``R_0..R_N`` (``R_0 = R_N``), or one int for all; ``t_{k+1} | R_k``.
+    rank : int, sequence of int, "full" or float, optional
+        Bonds in the rank language of ``docs/conventions.md``: a list ``R_0..R_N``
+        (``R_0 = R_N``) is exact; an int bounds every bond, capped so that
+        ``(R_k/t_k)² <= X.size`` and then lowered until the ring has at most ``X.size``
+        parameters (a :class:`~semitensor.formats.RankWarning` says so); ``"full"`` is an
+        exact representation (a closing bond ``t_1``); a float in ``(0, 1)`` is a
+        parameter budget.  ``t_k | R_k``.  May be omitted when ``eps`` is given.
     t : int or sequence of int, default 1
         Ratios ``t_k | I_k`` (an int applies to every mode).
+    eps : float, optional
+        Relative error target in ``[0, 1)``: a TR-SVD start truncated to error ``<= eps``
+        (module notes), which ALS does not make worse.  With ``rank`` as well, the bonds
+        are bounded by it.  Needs ``init="svd"``.
     n_iter_max : int, default 100
         Maximum number of ALS sweeps; 0 returns the initialisation.
     tol : float, default 1e-10
@@ -92,7 +108,7 @@ def semi_tensor_ring(X, rank, t=1, *, n_iter_max=100, tol=1e-10, init="svd", svd
     random_state : None, int or numpy.random.Generator, optional
         Seed of the random start and of randomized SVDs.
     verbose : bool, default False
-        Print the error after the start and after each sweep.
+        Print the error (and the bonds, as ``.rank``) after the start and each sweep.
 
     Returns
     -------
@@ -102,8 +118,8 @@ def semi_tensor_ring(X, rank, t=1, *, n_iter_max=100, tol=1e-10, init="svd", svd
     Raises
     ------
     ValueError
-        A ratio not dividing its mode or bond, unequal ring ends, a rank too large
-        (``check_ring_ranks``), an empty or non-finite ``X``, a bad ``init``, ``svd``,
+        A ratio not dividing its mode or bond, unequal ring ends, a rank too large, a
+        budget too small, an empty or non-finite ``X``, a bad ``eps``, ``init``, ``svd``,
         ``tol`` or ``n_iter_max``.
     TypeError
         Non-numeric ``X``, non-integer ranks, ratios or ``n_iter_max``.
@@ -119,25 +135,39 @@ def semi_tensor_ring(X, rank, t=1, *, n_iter_max=100, tol=1e-10, init="svd", svd
     ((4, 4, 4, 4), (2, 2, 2), [(2, 2, 4), (2, 3, 4), (2, 3, 4)])
     >>> len(fit.errors) <= 6 and fit.errors[-1] <= fit.errors[0]
     True
+    >>> bool(semi_tensor_ring(X, t=2, eps=0.3).relative_error(X) <= 0.3)
+    True
     """
     X = check_tensor(X)
-    t = check_ratios(t, X.shape, "ring")
-    ranks = check_ring_ranks(rank, X.shape, t)
+    t = RING.ratios(t, X.shape)
+    eps = check_eps(eps)
+    ranks = RING.classical_rank(RING.resolve_rank(rank, X.shape, t, eps=eps), t)
     n_iter_max, tol, rng = check_sweep_options(n_iter_max, tol, svd, random_state, init)
+    if eps is not None and init != "svd":
+        raise ValueError(f"eps chooses the bonds by truncated SVDs: it needs init='svd', got init={init!r}")
 
     Y = np.ascontiguousarray(regroup_tensor(X, t))
-    norm = float(np.linalg.norm(Y))
-    cores, error = _initial_cores(Y, ranks, norm, init, svd, rng)
-    errors = [error]
-    if verbose:
-        print(f"TR start ({init}): relative error {errors[0]:.6e}")
-    if Y.ndim > 1 and norm > 0:
-        cores = _tr_als(Y, cores, norm, n_iter_max, tol, errors, verbose)
+    norm = frobenius_norm(Y)
+    if eps is None:
+        cores = _initial_cores(Y, ranks, norm, init, svd, rng)
+    else:
+        cores = _truncated_tr_svd(Y, ranks, eps * norm / math.sqrt(max(Y.ndim - 1, 1)), svd, rng)
+
+    def sweep(cores):
+        cores, estimate = _tr_als_sweep(Y, cores, norm)
+        return cores, _error(Y, cores, norm, estimate)
+
+    cores, errors = run_sweeps(
+        sweep, cores, _error(Y, cores, norm, None),
+        n_iter_max=n_iter_max if Y.ndim > 1 and norm > 0 else 0, tol=tol, dtype=Y.dtype,
+        verbose=verbose, name="semi_tensor_ring" if max(t) > 1 else "tensor_ring",
+        rank=lambda cores: RING.st_rank([cores[-1].shape[2]] + [G.shape[2] for G in cores], t),
+    )
     return SemiTensorRing(classical_cores_to_st(cores, t), errors=errors)
 
 
-def tensor_ring(X, rank, *, n_iter_max=100, tol=1e-10, init="svd", svd="auto", random_state=None,
-                verbose=False):
+def tensor_ring(X, rank=None, *, eps=None, n_iter_max=100, tol=1e-10, init="svd", svd="auto",
+                random_state=None, verbose=False):
     """Fit a tensor ring: :func:`semi_tensor_ring` with ``t = 1``.
 
     Examples
@@ -148,32 +178,66 @@ def tensor_ring(X, rank, *, n_iter_max=100, tol=1e-10, init="svd", svd="auto", r
     >>> [G.shape for G in fit.cores]
     [(2, 5, 3), (3, 6, 2), (2, 7, 2)]
     """
-    return semi_tensor_ring(X, rank, 1, n_iter_max=n_iter_max, tol=tol, init=init, svd=svd,
+    return semi_tensor_ring(X, rank, 1, eps=eps, n_iter_max=n_iter_max, tol=tol, init=init, svd=svd,
                             random_state=random_state, verbose=verbose)
+
+
+def _error(Y, cores, norm, estimate):
+    return measured(estimate, lambda: relative(chain_residual_norm(Y, cores), norm), Y.dtype)
 
 
 # ----------------------------------------------------------------------------- start
 
 
 def _initial_cores(Y, ranks, norm, init, svd, rng):
-    """Starting cores and their relative error."""
+    """Starting cores: TR-SVD at the best-fitting split, or random."""
     n = Y.ndim
     if norm == 0:  # the zero ring is exact; ALS would only see zero Gram matrices
-        return [np.zeros((ranks[k], Y.shape[k], ranks[k + 1]), Y.dtype) for k in range(n)], 0.0
+        return [np.zeros((ranks[k], Y.shape[k], ranks[k + 1]), Y.dtype) for k in range(n)]
     if n == 1:  # X(i) = Σ_r G[r, i, r]: Y on the slice r = 0 is exact
         G = np.zeros((ranks[0], Y.shape[0], ranks[0]), Y.dtype)
         G[0, :, 0] = Y
-        return [G], 0.0
+        return [G]
     splits = _candidate_splits(Y.shape, ranks) if init == "svd" else []
     if not splits:
-        cores = _random_cores(Y.shape, ranks, norm, Y.dtype, rng)
-        return cores, _exact_error(Y, cores, norm)
+        return _random_cores(Y.shape, ranks, norm, Y.dtype, rng)
     # The split's arbitrary gauge decides how far TR-SVD lands from the ring (and which
     # basin ALS falls into): keep the candidate with the smallest error.
     fits = [_tr_svd(Y, ranks, s, m, svd, rng) for s, m in splits]
-    scored = [(_exact_error(Y, cores, norm), j) for j, cores in enumerate(fits)]
-    error, best = min(scored)
-    return fits[best], error
+    return min(fits, key=lambda cores: chain_residual_norm(Y, cores))
+
+
+def _truncated_tr_svd(Y, bounds, delta, svd, rng):
+    """TR-SVD truncated at ``delta`` per step (``N − 1`` steps), bonds at most ``bounds``.
+
+    The first unfolding is the mode ``s`` whose unfolding is largest; its rank ``r`` is
+    split into bonds ``a·b >= r`` with the smallest ``a + b`` (zero-padded: exact).
+    """
+    n = Y.ndim
+    if n == 1:
+        return _initial_cores(Y, bounds, frobenius_norm(Y), "svd", svd, rng)
+    s = max(range(n), key=lambda k: (min(Y.shape[k], Y.size // Y.shape[k]), -k))
+    order = [(s + j) % n for j in range(n)]
+    rotated = Y.transpose(order)
+    caps = [bounds[k] for k in order] + [bounds[s]]
+    M = rotated.reshape(Y.shape[s], -1)
+    U, _, R = low_rank_split(M, min(caps[0] * caps[1], *M.shape), tol=delta, method=svd,
+                             random_state=rng)
+    a, b = _bond_pair(U.shape[1], caps[0], caps[1])
+    U = np.pad(U, ((0, 0), (0, a * b - U.shape[1])))
+    R = np.pad(R, ((0, a * b - R.shape[0]), (0, 0)))
+    head = np.moveaxis(U.reshape(Y.shape[s], a, b), 1, 0)  # (a, J_s, b)
+    tail = np.moveaxis(R.reshape(a, b, -1), 0, -1)  # (b, rest.., a)
+    cores = [head] + tt_svd(tail, rotated.shape[1:], [b] + caps[2:n] + [a], delta=delta, svd=svd,
+                            rng=rng)[0]
+    return [np.ascontiguousarray(cores[(k - s) % n]) for k in range(n)]
+
+
+def _bond_pair(r, cap_a, cap_b):
+    """Bonds ``a <= cap_a``, ``b <= cap_b`` with ``a·b >= r``: smallest ``a + b``, then
+    the fewest padded columns."""
+    pairs = [(a, -(-r // a)) for a in range(1, min(r, cap_a) + 1)]
+    return min((p for p in pairs if p[1] <= cap_b), key=lambda p: (p[0] + p[1], p[0] * p[1]))
 
 
 def _candidate_splits(shape, ranks):
@@ -227,7 +291,7 @@ def _random_cores(shape, ranks, norm, dtype, rng):
         if np.iscomplexobj(np.empty(0, dtype)):
             G = G + 1j * rng.standard_normal(dims, dtype=real)
         cores.append(G.astype(dtype, copy=False))
-    current = float(np.linalg.norm(SemiTensorRing(cores).to_tensor()))
+    current = frobenius_norm(SemiTensorRing(cores).to_tensor())
     scale = (norm / current) ** (1 / len(cores)) if current > 0 else 1.0
     return [G * real.type(scale) for G in cores]
 
@@ -235,36 +299,23 @@ def _random_cores(shape, ranks, norm, dtype, rng):
 # ----------------------------------------------------------------------------- TR-ALS
 
 
-def _tr_als(Y, cores, norm, n_iter_max, tol, errors, verbose):
-    """TR-ALS sweeps ``k = 0..N-1``; appends the relative error after each sweep."""
+def _tr_als_sweep(Y, cores, norm):
+    """One TR-ALS sweep ``k = 0..N-1``; returns the cores and the estimated error."""
     n = Y.ndim
     cores = list(cores)
     transfers = [_transfer(G) for G in cores]
-    floor = 100 * np.finfo(Y.dtype).eps
-    for sweep in range(1, n_iter_max + 1):
-        for k in range(n):
-            gram = _subchain_gram(transfers, k, cores)
-            rhs = _subchain_rhs(Y, cores, k)  # (R'_k, R'_{k+1}, J_k)
-            a, b, size = rhs.shape
-            old = cores[k].transpose(0, 2, 1).reshape(a * b, size)
-            sol = _update(gram, rhs.reshape(a * b, size), old)
-            cores[k] = np.ascontiguousarray(sol.reshape(a, b, size).transpose(0, 2, 1))
-            transfers[k] = _transfer(cores[k])
-        # After the last update, ⟨Y, T⟩ = ⟨sol, rhs⟩ and ‖T‖² = ⟨sol, gram sol⟩.
-        inner = np.vdot(sol, rhs.reshape(a * b, size)).real
-        sq = np.vdot(sol, gram @ sol).real
-        estimate = math.sqrt(max(norm ** 2 - 2 * inner + sq, 0.0)) / norm
-        if estimate < 100 * math.sqrt(np.finfo(Y.dtype).eps):
-            estimate = _exact_error(Y, cores, norm)  # the formula cancels below ~sqrt(eps)
-        previous = errors[-1]
-        errors.append(estimate)
-        if verbose:
-            print(f"TR-ALS sweep {sweep}: relative error {estimate:.6e}")
-        # Updates never raise the error (see _update), so a sweep without a decrease of
-        # more than tol·previous has converged, to rounding when tol = 0.
-        if previous - estimate <= tol * previous or estimate <= floor:
-            break
-    return cores
+    for k in range(n):
+        gram = _subchain_gram(transfers, k, cores)
+        rhs = _subchain_rhs(Y, cores, k)  # (R'_k, R'_{k+1}, J_k)
+        a, b, size = rhs.shape
+        old = cores[k].transpose(0, 2, 1).reshape(a * b, size)
+        sol = _update(gram, rhs.reshape(a * b, size), old)
+        cores[k] = np.ascontiguousarray(sol.reshape(a, b, size).transpose(0, 2, 1))
+        transfers[k] = _transfer(cores[k])
+    # After the last update, ⟨Y, T⟩ = ⟨sol, rhs⟩ and ‖T‖² = ⟨sol, gram sol⟩ (relative to ‖Y‖²).
+    inner = np.vdot(sol, rhs.reshape(a * b, size)).real / norm / norm
+    sq = np.vdot(sol, gram @ sol).real / norm / norm
+    return cores, math.sqrt(max(1.0 - 2 * inner + sq, 0.0))
 
 
 def _transfer(G):
@@ -375,9 +426,3 @@ def _solve_normal(gram, rhs):
     keep = lam > n * eps * max(lam[-1], 0)
     V = V[:, keep]
     return V @ ((V.conj().T @ rhs) / lam[keep, None])
-
-
-def _exact_error(Y, cores, norm):
-    """``‖Y − ring(cores)‖ / ‖Y‖`` from the difference (absolute when ``Y = 0``)."""
-    diff = chain_residual_norm(Y, cores)
-    return diff / norm if norm > 0 else diff

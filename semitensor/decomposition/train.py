@@ -1,8 +1,8 @@
 """Semi-tensor train (STT) and tensor-train (TT) fits: TT-SVD and one-site ALS.
 
 An STT of ``X`` is the TT of the regrouped tensor ``Y = regroup_tensor(X, t)`` with
-bonds ``R_k / t_{k+1}`` (SPEC §3.2), so both fits below run on ``Y`` with classical
-cores and the result is converted back once.
+bonds ``R_k / t_k`` (``docs/conventions.md``), so both fits below run on ``Y`` with
+classical cores and the result is converted back once.
 """
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ import math
 import numpy as np
 import scipy.linalg as sla
 
-from ..linalg import low_rank_split
+from ..chain import chain_residual_norm
+from ..formats import TRAIN
+from ..linalg import frobenius_norm, low_rank_split
 from ..regroup import classical_cores_to_st, regroup_tensor
-from ..results import SemiTensorTrain, chain_residual_norm
-from ._args import check_eps, check_ratios, check_sweep_options, check_tensor, check_train_ranks
+from ..results import SemiTensorTrain
+from ._args import check_eps, check_sweep_options, check_tensor
+from .sweeps import measured, relative, run_sweeps
 
-__all__ = ["semi_tensor_train", "tensor_train"]
+__all__ = ["semi_tensor_train", "tensor_train", "tt_svd"]
 
 
 def semi_tensor_train(X, rank=None, t=1, *, eps=None, n_iter_max=0, tol=1e-10, svd="auto",
@@ -28,16 +31,17 @@ def semi_tensor_train(X, rank=None, t=1, *, eps=None, n_iter_max=0, tol=1e-10, s
     X : array_like
         Tensor of shape ``(I_1, …, I_N)``; float32/float64/complex data keep their
         dtype, integers are promoted to float64.  Not modified.
-    rank : int or sequence of int, optional
-        Bonds ``R_0, …, R_N`` with ``R_0 = R_N = 1`` (taken literally), or an int: an
-        upper bound on every free bond (the bonds next to the ends are further
-        limited by their unfoldings, as in any TT-SVD).  ``t_{k+1}`` must divide
-        ``R_k``.  May be omitted when ``eps`` is given.
+    rank : int, sequence of int, "full" or float, optional
+        Bonds in the rank language of ``docs/conventions.md``: a list ``R_0, …, R_N`` with
+        ``R_0 = R_N = 1`` is exact; an int bounds every free bond (the bonds next to the
+        ends are further limited by their unfoldings, as in any TT-SVD); ``"full"`` is an
+        exact representation; a float in ``(0, 1)`` is a parameter budget.  ``t_{k+1}``
+        must divide ``R_k``.  May be omitted when ``eps`` is given.
     t : int or sequence of int, optional
         Ratios ``t_1, …, t_N`` with ``t_1 = 1`` and ``t_k | I_k``; an int ``t`` means
         ``t_k = t`` for ``k >= 2``.  ``t = 1`` is the classical tensor train.
     eps : float, optional
-        Relative error target: each of the ``N - 1`` steps discards at most
+        Relative error target in ``[0, 1)``: each of the ``N - 1`` steps discards at most
         ``eps·‖X‖/sqrt(N-1)`` (Oseledets' δ-truncation), so the TT-SVD result has
         relative error ``<= eps``.  With ``rank`` as well, ``rank`` caps the bonds.
     n_iter_max : int, optional
@@ -45,13 +49,14 @@ def semi_tensor_train(X, rank=None, t=1, *, eps=None, n_iter_max=0, tol=1e-10, s
         TT-SVD, at fixed bonds.  Every core update is an exact minimisation, so the
         error never increases.  Default 0 (TT-SVD only).
     tol : float, optional
-        Stop the sweeps when the relative change of the error falls below ``tol``.
+        Stop the sweeps when a sweep lowers the error by at most ``tol`` times its
+        previous value.
     svd : {"auto", "gram", "lq", "randomized", "full"}, optional
         Truncated-SVD backend of each step (:mod:`semitensor.linalg`).
     random_state : None, int or numpy.random.Generator, optional
         Seed for ``svd="randomized"``.
     verbose : bool, optional
-        Print the error after each sweep.
+        Print the error (and the bonds, as ``.rank``) after the TT-SVD and each sweep.
 
     Returns
     -------
@@ -69,22 +74,39 @@ def semi_tensor_train(X, rank=None, t=1, *, eps=None, n_iter_max=0, tol=1e-10, s
     [(1, 4, 4), (2, 3, 6), (3, 3, 4), (2, 2, 1)]
     >>> stt.n_params
     92
+    >>> semi_tensor_train(X, rank=0.2, t=2).n_params <= 0.2 * X.size   # a budget
+    True
     """
     X = check_tensor(X)
-    t = check_ratios(t, X.shape, "train")
+    t = TRAIN.ratios(t, X.shape)
     eps = check_eps(eps)
-    ranks = check_train_ranks(rank, X.shape, t, eps=eps)
+    ranks = TRAIN.classical_rank(TRAIN.resolve_rank(rank, X.shape, t, eps=eps), t)
     n_iter_max, tol, rng = check_sweep_options(n_iter_max, tol, svd, random_state)
 
     Y = regroup_tensor(X, t)
-    norm = float(np.linalg.norm(Y))
+    norm = frobenius_norm(Y)
     delta = None if eps is None else eps * norm / math.sqrt(max(X.ndim - 1, 1))
     cores, discarded_sq = tt_svd(Y, Y.shape, ranks, delta=delta, svd=svd, rng=rng)
-    errors = [_exact_if_tiny(_relative(discarded_sq, norm), Y, cores, norm)]
-    if verbose:
-        print(f"TT-SVD: relative error {errors[-1]:.3e}, bonds {[G.shape[2] for G in cores]}")
-    if n_iter_max and X.ndim > 1:
-        cores = _tt_als(Y, cores, norm, n_iter_max, tol, errors, verbose)
+
+    def error(cores, estimate):
+        return measured(estimate, lambda: relative(chain_residual_norm(Y, cores), norm), Y.dtype)
+
+    def sweep(cores):
+        for direction in (0, 1):
+            cores = _right_to_left_pass(pair[direction], cores)
+            cores = [G.transpose(2, 1, 0) for G in cores[::-1]]  # reverse the train
+        # Two reversals restore the orientation; the centre, which holds the projection
+        # of Y onto the frame of the others, is now the last core.
+        kept = relative(frobenius_norm(cores[-1]), norm)
+        return cores, error(cores, math.sqrt(max(1.0 - kept ** 2, 0.0)))
+
+    pair = [Y, np.ascontiguousarray(Y.transpose(tuple(range(Y.ndim))[::-1]))] if n_iter_max else None
+    cores, errors = run_sweeps(
+        sweep, cores, error(cores, relative(math.sqrt(discarded_sq), norm)),
+        n_iter_max=n_iter_max if X.ndim > 1 and norm > 0 else 0, tol=tol, dtype=Y.dtype,
+        verbose=verbose, name="semi_tensor_train" if max(t) > 1 else "tensor_train",
+        rank=lambda cores: TRAIN.st_rank([1] + [G.shape[2] for G in cores], t),
+    )
     return SemiTensorTrain(classical_cores_to_st(cores, t), errors=errors)
 
 
@@ -105,17 +127,6 @@ def tensor_train(X, rank=None, *, eps=None, n_iter_max=0, tol=1e-10, svd="auto",
     """
     return semi_tensor_train(X, rank, 1, eps=eps, n_iter_max=n_iter_max, tol=tol, svd=svd,
                              random_state=random_state, verbose=verbose)
-
-
-def _relative(discarded_sq, norm):
-    return math.sqrt(max(discarded_sq, 0.0)) / norm if norm > 0 else math.sqrt(max(discarded_sq, 0.0))
-
-
-def _exact_if_tiny(estimate, Y, cores, norm):
-    """``‖Y‖² − ‖projection‖²`` cancels below ~sqrt(eps): recompute such errors exactly."""
-    if estimate > 1e-6 or norm == 0:
-        return estimate
-    return chain_residual_norm(Y, cores) / norm
 
 
 def tt_svd(piece, shape, ranks, *, delta=None, svd="auto", rng=None):
@@ -166,36 +177,6 @@ def tt_svd(piece, shape, ranks, *, delta=None, svd="auto", rng=None):
         r, rest = U.shape[1], R
     cores.append(rest.reshape(r, shape[-1], ranks[-1]))
     return cores, discarded_sq
-
-
-def _tt_als(Y, cores, norm, n_iter_max, tol, errors, verbose):
-    """One-site ALS sweeps at fixed bonds, starting from left-orthonormal cores.
-
-    A pass runs right to left: core ``k`` is set to the projection of ``Y`` onto the
-    orthonormal frame of the others (the exact minimiser), then made right-orthonormal
-    by an LQ step.  The next pass is the same on the mode-reversed train.  After a pass
-    the error is ``‖Y‖² − ‖centre core‖²``.
-    """
-    reversed_Y = np.ascontiguousarray(Y.transpose(tuple(range(Y.ndim))[::-1]))
-    pair = [Y, reversed_Y]
-    for sweep in range(1, n_iter_max + 1):
-        for direction in (0, 1):
-            cores = _right_to_left_pass(pair[direction], cores)
-            cores = [G.transpose(2, 1, 0) for G in cores[::-1]]  # reverse the train
-        # Two reversals restore the orientation; the centre, which holds the projection
-        # of Y onto the frame of the others, is now the last core.
-        centre = cores[-1]
-        err = _exact_if_tiny(_relative(norm ** 2 - np.vdot(centre, centre).real, norm), Y, cores, norm)
-        previous = errors[-1]
-        errors.append(err)
-        if verbose:
-            print(f"ALS sweep {sweep}: relative error {err:.3e}")
-        # Stop on a small relative change, or once the error is at rounding level
-        # (where its relative changes are noise).
-        floor = 100 * np.finfo(Y.dtype).eps
-        if abs(previous - err) <= tol * previous or err <= floor:
-            break
-    return cores
 
 
 def _right_to_left_pass(Y, cores):

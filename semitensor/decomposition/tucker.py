@@ -1,4 +1,4 @@
-"""Semi-tensor Tucker (STTu) and classical Tucker fits: ST-HOSVD and ST-HOOI (SPEC §3.1).
+"""Semi-tensor Tucker (STTu) and classical Tucker fits: ST-HOSVD and ST-HOOI.
 
 Design
 ------
@@ -17,24 +17,28 @@ The projection for mode ``k`` is ``Y ×_{j<k} U_j^H ×_{j>k} U_j^H``.  The modes
 one mode after each update; only two contractions per sweep touch the full tensor (the
 first projection and ``Y ×_1 U_1^H``).  The SVD step is :func:`~semitensor.linalg.low_rank_split`,
 whose ``R = U^H M`` is the core with the newest factor: the last step of a sweep yields
-the core, and ``‖X‖² − ‖G‖²`` the error, without another pass over ``X``.
+the core, and ``sqrt(1 − ‖G‖²/‖X‖²)`` the error, without another pass over ``X`` (the
+sweep engine recomputes it exactly where that estimate cancels).
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ..linalg import low_rank_split
+from ..formats import TUCKER
+from ..linalg import frobenius_norm, low_rank_split
 from ..modes import fold, mode_dot, unfold
 from ..regroup import tucker_view
 from ..results import SemiTensorTucker
-from ._args import check_ratios, check_sweep_options, check_tensor, check_tucker_ranks
+from ._args import check_eps, check_sweep_options, check_tensor
+from .sweeps import measured, relative, run_sweeps
 
 __all__ = ["semi_tensor_tucker", "tucker"]
 
 
-
-def semi_tensor_tucker(X, rank, t=1, *, n_iter_max=100, tol=1e-8, init="svd", svd="auto",
-                       random_state=None, verbose=False):
+def semi_tensor_tucker(X, rank=None, t=1, *, eps=None, n_iter_max=100, tol=1e-8, init="svd",
+                       svd="auto", random_state=None, verbose=False):
     """Semi-tensor Tucker decomposition ``X ≈ G ⋉_1 U_1 ⋉_2 U_2 ⋯ ⋉_N U_N`` (ST-HOOI).
 
     The effective factor of mode ``n`` is ``U_n ⊗ I_{t_n}`` with ``U_n`` of shape
@@ -47,11 +51,17 @@ def semi_tensor_tucker(X, rank, t=1, *, n_iter_max=100, tol=1e-8, init="svd", sv
     X : array_like
         Tensor of order ``N >= 1`` (float32, float64, complex64 or complex128; integers and
         booleans are promoted to float64).  Not modified.
-    rank : int or sequence of int
-        Ranks ``R_n``.  An int is a bound for every mode, capped by the mode size; a list of
-        ``N`` ranks is taken literally.  Each ``t_n`` must divide ``R_n`` and ``R_n <= I_n``.
+    rank : int, sequence of int, "full" or float, optional
+        Ranks ``R_n`` in the rank language of ``docs/conventions.md``: an int bounds every
+        mode (capped by its size), a list of ``N`` ranks is exact, ``"full"`` is ``X.shape``
+        and a float in ``(0, 1)`` is a parameter budget (a fraction of ``X.size``).  Each
+        ``t_n`` must divide ``R_n``.  May be omitted when ``eps`` is given.
     t : int or sequence of int, default 1
         Ratios ``t_n`` (one for all modes or one per mode); ``t_n`` must divide ``I_n``.
+    eps : float, optional
+        Relative error target in ``[0, 1)``: each mode's truncation discards at most
+        ``eps·‖X‖/sqrt(N)``, so ``relative_error <= eps`` (HOOI sweeps only lower it).
+        With ``rank`` as well, the ranks are bounds.  Needs ``init="svd"``.
     n_iter_max : int, default 100
         Maximum number of HOOI sweeps; 0 returns the ST-HOSVD (or the random start).
     tol : float, default 1e-8
@@ -66,14 +76,13 @@ def semi_tensor_tucker(X, rank, t=1, *, n_iter_max=100, tol=1e-8, init="svd", sv
     random_state : None, int, numpy.random.Generator or RandomState, optional
         Seed of the random start and of the randomized SVD.
     verbose : bool, default False
-        Print one line per sweep.
+        Print one line for the start and per sweep.
 
     Returns
     -------
     SemiTensorTucker
         ``core``, ``factors`` (``U_n``, not ``U_n ⊗ I``) and ``errors``: the relative
-        error ``sqrt(‖X‖² − ‖G‖²)/‖X‖`` after the initialisation and after each sweep,
-        non-increasing.
+        error after the start and after each sweep, non-increasing.
 
     Raises
     ------
@@ -81,15 +90,14 @@ def semi_tensor_tucker(X, rank, t=1, *, n_iter_max=100, tol=1e-8, init="svd", sv
         Non-numeric ``X``, non-integer ranks, ratios or ``n_iter_max``.
     ValueError
         A ratio that does not divide its mode, a rank that is not a multiple of its ratio
-        or exceeds its mode, a rank list of the wrong length, NaN/Inf in ``X``, a bad
-        ``tol``, ``init`` or ``svd``.
+        or exceeds its mode, a rank list of the wrong length, a budget too small for any
+        rank, NaN/Inf in ``X``, a bad ``eps``, ``tol``, ``init`` or ``svd``.
 
     Notes
     -----
     A rank ``R_n/t_n`` above the column count of the unfolding being truncated is
     honoured by completing ``U_n`` with an orthonormal complement (those directions
-    carry no energy, so the error is unaffected).  A sweep whose error comes out larger
-    than the previous one (possible only by rounding) is discarded and ends the fit.
+    carry no energy, so the error is unaffected).
 
     Examples
     --------
@@ -103,23 +111,30 @@ def semi_tensor_tucker(X, rank, t=1, *, n_iter_max=100, tol=1e-8, init="svd", sv
     >>> exact = semi_tensor_tucker(T.to_tensor(), rank=[4, 4, 2], t=2)
     >>> bool(exact.relative_error(T.to_tensor()) < 1e-10)
     True
+    >>> semi_tensor_tucker(T.to_tensor(), t=2, eps=1e-8).rank     # ranks found by eps
+    (4, 4, 2)
     """
     X = check_tensor(X)
-    t = check_ratios(t, X.shape, "tucker")
-    ranks = check_tucker_ranks(rank, X.shape, t)
+    t = TUCKER.ratios(t, X.shape)
+    eps = check_eps(eps)
+    ranks = TUCKER.resolve_rank(rank, X.shape, t, eps=eps)
     n_iter_max, tol, rng = check_sweep_options(n_iter_max, tol, svd, random_state, init)
+    if eps is not None and init != "svd":
+        raise ValueError(f"eps chooses the ranks by truncated SVDs: it needs init='svd', got init={init!r}")
 
+    Y = tucker_view(X, t)
     modes = tuple(range(0, 2 * X.ndim, 2))  # the a-modes of the view
+    delta = None if eps is None else eps * frobenius_norm(Y) / math.sqrt(X.ndim)
     core, factors, errors = _partial_tucker(
-        tucker_view(X, t), modes, [R // tn for R, tn in zip(ranks, t)],
-        n_iter_max=n_iter_max, tol=tol, init=init, svd=svd, rng=rng, verbose=verbose,
+        Y, modes, TUCKER.classical_rank(ranks, t), delta=delta, n_iter_max=n_iter_max, tol=tol,
+        init=init, svd=svd, rng=rng, verbose=verbose, name="semi_tensor_tucker" if max(t) > 1 else "tucker",
     )
     # Partial core (R_1/t_1, t_1, …): index (ρ_n, β_n) is r_n = ρ_n·t_n + β_n, a free reshape.
-    return SemiTensorTucker(core.reshape(ranks), factors, errors)
+    return SemiTensorTucker(core.reshape(_st_rank(core.shape)), factors, errors)
 
 
-def tucker(X, rank, *, n_iter_max=100, tol=1e-8, init="svd", svd="auto", random_state=None,
-           verbose=False):
+def tucker(X, rank=None, *, eps=None, n_iter_max=100, tol=1e-8, init="svd", svd="auto",
+           random_state=None, verbose=False):
     """Classical Tucker decomposition ``X ≈ G ×_1 U_1 ⋯ ×_N U_N`` (HOSVD + HOOI).
 
     The ``t = 1`` case of :func:`semi_tensor_tucker`; same parameters minus ``t``.
@@ -142,67 +157,71 @@ def tucker(X, rank, *, n_iter_max=100, tol=1e-8, init="svd", svd="auto", random_
     True
     >>> bool(np.isclose(T.errors[-1], T.relative_error(X)))
     True
+    >>> core, factors = T                          # unpacks as in TensorLy
     """
-    return semi_tensor_tucker(X, rank, 1, n_iter_max=n_iter_max, tol=tol, init=init, svd=svd,
-                              random_state=random_state, verbose=verbose)
+    return semi_tensor_tucker(X, rank, 1, eps=eps, n_iter_max=n_iter_max, tol=tol, init=init,
+                              svd=svd, random_state=random_state, verbose=verbose)
+
+
+def _st_rank(partial_shape):
+    """``(R_1/t_1, t_1, …)`` → ``(R_1, …)``."""
+    return tuple(a * b for a, b in zip(partial_shape[::2], partial_shape[1::2]))
 
 
 # ----------------------------------------------------------------------------- classical
 
 
-def _partial_tucker(Y, modes, ranks, *, n_iter_max, tol, init, svd, rng, verbose):
-    """HOSVD + HOOI of ``Y`` on ``modes`` only (the other modes are not compressed).
+def _partial_tucker(Y, modes, ranks, *, delta, n_iter_max, tol, init, svd, rng, verbose, name):
+    """HOSVD (truncated at ``delta`` per mode when given) + HOOI of ``Y`` on ``modes`` only.
 
-    Returns ``(core, factors, errors)``: ``core`` has ``ranks`` on ``modes`` and the
+    Returns ``(core, factors, errors)``: ``core`` has the ranks on ``modes`` and the
     sizes of ``Y`` elsewhere; ``errors`` is the relative-error history.
     """
-    norm2 = _sq_norm(Y)
+    norm = frobenius_norm(Y)
     if init == "svd":
-        factors = [_leading_basis(unfold(Y, m), r, svd, rng)[0] for m, r in zip(modes, ranks)]
+        factors = [_leading_basis(unfold(Y, m), r, svd, rng, delta)[0] for m, r in zip(modes, ranks)]
     else:
         factors = [_random_orthonormal(Y.shape[m], r, Y.dtype, rng) for m, r in zip(modes, ranks)]
-    if n_iter_max == 0:
-        core = _project(Y, factors, modes)
-        return core, factors, [_rel_error(norm2, core)]
+    ranks = [U.shape[1] for U in factors]  # eps may have chosen smaller ones
 
-    core, errors = None, []
-    for sweep in range(1, n_iter_max + 1):
-        new_factors, new_core, start_core = _hooi_sweep(Y, factors, modes, ranks, svd, rng,
-                                                        want_start_core=core is None)
-        if core is None:  # the core of the initial factors falls out of the first sweep
-            core = start_core
-            errors.append(_rel_error(norm2, core))
-        err = _rel_error(norm2, new_core)
-        if err > errors[-1]:  # only rounding can do this: keep the better fit
-            break
-        factors, core = new_factors, new_core
-        errors.append(err)
-        if verbose:
-            print(f"tucker sweep {sweep}: relative error {err:.6e}")
-        if errors[-2] - err <= tol * errors[-2]:
-            break
+    def error(core, factors):
+        kept = relative(frobenius_norm(core), norm)
+        estimate = math.sqrt(max(1.0 - kept ** 2, 0.0)) if norm > 0 else None
+        return measured(estimate, lambda: relative(frobenius_norm(Y - _expand(core, factors, modes)), norm),
+                        Y.dtype)
+
+    def sweep(state):
+        factors, core = _hooi_sweep(Y, state[0], modes, ranks, svd, rng)
+        return (factors, core), error(core, factors)
+
+    core = _project(Y, factors, modes)
+    (factors, core), errors = run_sweeps(
+        sweep, (factors, core), error(core, factors), n_iter_max=n_iter_max if norm > 0 else 0,
+        tol=tol, dtype=Y.dtype, verbose=verbose, name=name,
+        rank=lambda state: _st_rank(state[1].shape),
+    )
     return core, factors, errors
 
 
-def _hooi_sweep(Y, factors, modes, ranks, svd, rng, want_start_core=False):
-    """One HOOI sweep over ``modes``; returns ``(factors, core, start_core)``.
-
-    ``start_core`` is the core of the incoming factors (only when asked: it costs a
-    small product in the first step).
-    """
+def _hooi_sweep(Y, factors, modes, ranks, svd, rng):
+    """One HOOI sweep over ``modes``; returns ``(factors, core)``."""
     factors = list(factors)
     done = Y  # Y ×_{j<k} U_j^H with this sweep's factors
-    start_core = None
     for k, mode in enumerate(modes):
         Z = _project(done, factors[k + 1:], modes[k + 1:])
-        if k == 0 and want_start_core:
-            start_core = mode_dot(Z, factors[0].conj().T, mode)
         factors[k], R = _leading_basis(unfold(Z, mode), ranks[k], svd, rng)
         if k + 1 < len(modes):
             done = mode_dot(done, factors[k].conj().T, mode)
     # R = U_last^H Z_(last) is the core of the new factors, unfolded along the last mode.
     core_shape = Z.shape[:mode] + (ranks[-1],) + Z.shape[mode + 1:]
-    return factors, fold(R, mode, core_shape), start_core
+    return factors, fold(R, mode, core_shape)
+
+
+def _expand(core, factors, modes):
+    """``core ×_m U_m`` over ``modes`` (the model tensor, for exact errors)."""
+    for U, m in zip(factors, modes):
+        core = mode_dot(core, U, m)
+    return core
 
 
 def _project(T, factors, modes):
@@ -222,15 +241,17 @@ def _project(T, factors, modes):
     return T
 
 
-def _leading_basis(M, r, svd, rng):
-    """Leading ``r`` left singular vectors ``U`` of ``M`` and ``U^H M``.
+def _leading_basis(M, r, svd, rng, delta=None):
+    """Leading ``r`` left singular vectors ``U`` of ``M`` and ``U^H M``; with ``delta``,
+    the fewest (at most ``r``) that leave a tail of norm ``<= delta``.
 
-    When ``M`` has fewer than ``r`` columns its column space is all there is: ``U`` is
-    completed by an orthonormal complement, whose rows of ``U^H M`` are zero.
+    Without ``delta``, when ``M`` has fewer than ``r`` columns its column space is all
+    there is: ``U`` is completed by an orthonormal complement, whose rows of ``U^H M``
+    are zero.
     """
     k = min(r, M.shape[1])
-    U, _, R = low_rank_split(M, k, method=svd, random_state=rng)
-    if k < r:
+    U, _, R = low_rank_split(M, k, tol=delta, method=svd, random_state=rng)
+    if delta is None and k < r:
         complement = np.linalg.qr(U, mode="complete")[0][:, k:r]
         U = np.concatenate([U, complement], axis=1)
         R = np.concatenate([R, np.zeros((r - k, R.shape[1]), R.dtype)])
@@ -243,14 +264,3 @@ def _random_orthonormal(P, r, dtype, rng):
     if np.issubdtype(dtype, np.complexfloating):
         A = A + 1j * rng.standard_normal((P, r), dtype=real)
     return np.linalg.qr(A.astype(dtype, copy=False))[0]
-
-
-def _sq_norm(T):
-    return float(np.linalg.norm(T.reshape(-1))) ** 2
-
-
-def _rel_error(norm2, core):
-    """``sqrt(‖X‖² − ‖G‖²)/‖X‖``, exact for orthonormal factors and a projected core."""
-    if norm2 == 0:
-        return 0.0
-    return float(np.sqrt(max(norm2 - _sq_norm(core), 0.0) / norm2))
