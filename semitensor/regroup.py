@@ -1,4 +1,4 @@
-"""ST-formats as classical formats of a regrouped tensor (SPEC §3).
+"""ST-formats as classical formats of a regrouped tensor (``docs/conventions.md``).
 
 Write each mode index of ``X`` as ``i_k = a_k·t_k + b_k`` (``a_k ∈ [I_k/t_k]``,
 ``b_k ∈ [t_k]``: the identity index is the fast one, as in ``U ⊗ I_t``).
@@ -15,7 +15,9 @@ Write each mode index of ``X`` as ``i_k = a_k·t_k + b_k`` (``a_k ∈ [I_k/t_k]`
   the ``a`` modes (the ``b`` modes have identity factors).
 
 Every semi-tensor fit goes through these maps; the classical algorithms exist once.
-All maps are permutations of entries: norms and errors are preserved exactly.
+All maps are permutations of entries: norms and errors are preserved exactly.  They use
+only ``reshape``, ``swapaxes`` and an axis permutation, so they serve NumPy arrays and
+the PyTorch adapter's tensors alike.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ __all__ = [
     "st_cores_to_classical",
     "classical_cores_to_st",
     "tucker_view",
+    "pair_order",
 ]
 
 
@@ -35,8 +38,9 @@ def _split_axes(shape, t):
     return [d for size, tk in zip(shape, t) for d in (size // tk, tk)]
 
 
-def _pair_order(n_modes):
-    """Axis order ``a_1, b_2, a_2, b_3, …, a_N, b_1`` of the split tensor."""
+def pair_order(n_modes):
+    """Axis order ``a_1, b_2, a_2, b_3, …, a_N, b_1`` of the split tensor (its axes being
+    ``a_1, b_1, a_2, b_2, …``): the permutation :func:`regroup_tensor` applies."""
     order = []
     for k in range(n_modes):
         order += [2 * k, (2 * k + 3) % (2 * n_modes)]
@@ -69,7 +73,7 @@ def regroup_tensor(X, t):
     n = X.ndim
     split = X.reshape(_split_axes(X.shape, t))
     new_shape = [(X.shape[k] // t[k]) * t[(k + 1) % n] for k in range(n)]
-    return split.transpose(_pair_order(n)).reshape(new_shape)
+    return split.transpose(pair_order(n)).reshape(new_shape)
 
 
 def ungroup_tensor(Y, shape, t):
@@ -84,8 +88,14 @@ def ungroup_tensor(Y, shape, t):
     """
     n = len(shape)
     paired = [d for k in range(n) for d in (shape[k] // t[k], t[(k + 1) % n])]
-    inverse = np.argsort(_pair_order(n))
-    return Y.reshape(paired).transpose(inverse).reshape(shape)
+    inverse = np.argsort(pair_order(n)).tolist()
+    return _permute(Y.reshape(paired), inverse).reshape(shape)
+
+
+def _permute(A, axes):
+    """``A`` with its axes permuted, for NumPy arrays and torch tensors alike."""
+    permute = getattr(A, "permute", None)  # torch spells numpy's transpose(axes) so
+    return permute(*axes) if permute is not None else A.transpose(axes)
 
 
 def st_cores_to_classical(cores, t):
@@ -100,7 +110,7 @@ def st_cores_to_classical(cores, t):
     for k, G in enumerate(cores):
         tn = t[(k + 1) % n]
         r, a, R = G.shape
-        out.append(G.reshape(r, a, R // tn, tn).transpose(0, 1, 3, 2).reshape(r, a * tn, R // tn))
+        out.append(G.reshape(r, a, R // tn, tn).swapaxes(2, 3).reshape(r, a * tn, R // tn))
     return out
 
 
@@ -111,7 +121,7 @@ def classical_cores_to_st(cores, t):
     for k, G in enumerate(cores):
         tn = t[(k + 1) % n]
         r, at, R = G.shape
-        out.append(G.reshape(r, at // tn, tn, R).transpose(0, 1, 3, 2).reshape(r, at // tn, R * tn))
+        out.append(G.reshape(r, at // tn, tn, R).swapaxes(2, 3).reshape(r, at // tn, R * tn))
     return out
 
 

@@ -125,7 +125,7 @@ def test_bad_arguments_name_the_layer():
         compress_model(model, "cp", 4)
     with pytest.raises(ValueError, match=r"layer '4' \(Linear\).*t=3|layer '0' \(Linear\)"):
         compress_model(model, "stt", 4, 3)
-    with pytest.raises(ValueError, match=r"layer '0' \(Linear\): bond rank\[1\]=3 must be a multiple of t\[1\]=2"):
+    with pytest.raises(ValueError, match=r"layer '0' \(Linear\): rank=3 bounds bond 1, which must be a multiple of t\[1\]=2"):
         compress_model(model, "stt", 3, 2)
     with pytest.raises(ValueError, match="implementation must be one of"):
         compress_model(model, "tt", 4, implementation="fast")

@@ -75,14 +75,20 @@ def test_tucker_to_tensor_and_matmul_match_numpy(core_shape, factor_shapes):
         np.testing.assert_allclose(y.numpy(), x @ W.T, rtol=1e-10, atol=1e-10)
 
 
-def test_st_to_classical_matches_numpy_regrouping():
-    from semitensor.regroup import st_cores_to_classical
+def test_regroup_maps_serve_torch_tensors():
+    # One regroup map for both: torch tensors go through the numpy library's functions.
+    from semitensor.regroup import regroup_tensor, st_cores_to_classical, ungroup_tensor
 
     rng = np.random.default_rng(1)
     cores = _train_cores(rng, (4, 6, 6, 5), (2, 2, 3, 1), (4, 6, 3, 2, 4))
-    ours = C.st_to_classical([torch.from_numpy(G) for G in cores], (2, 2, 3, 1))
+    ours = st_cores_to_classical([torch.from_numpy(G) for G in cores], (2, 2, 3, 1))
     for a, b in zip(ours, st_cores_to_classical(cores, (2, 2, 3, 1))):
+        assert torch.is_tensor(a)
         np.testing.assert_array_equal(a.numpy(), b)
+    X = rng.standard_normal((4, 6, 6, 5))
+    Y = regroup_tensor(X, (1, 2, 3, 1))
+    back = ungroup_tensor(torch.from_numpy(np.ascontiguousarray(Y)), X.shape, (1, 2, 3, 1))
+    np.testing.assert_array_equal(back.numpy(), X)
 
 
 def test_contractions_are_differentiable():

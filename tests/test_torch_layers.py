@@ -200,7 +200,7 @@ def test_init_sigma_rule_is_right_before_the_exact_rescale(method):
         layer = FactorizedLinear(256, 256, method, 0.1, ratio(method))
         with torch.no_grad():  # re-draw the cores with the σ rule only
             fan_in, arrays = 256, layer._arrays()
-            terms = (math.prod(U.shape[1] for U in layer.factors) if layer.kind == "tucker"
+            terms = (math.prod(U.shape[1] for U in layer.factors) if layer.family == "tucker"
                      else math.prod(G.shape[0] for G in layer.cores))
             sigma = (1 / (3 * fan_in) / terms) ** (0.5 / len(arrays))
             for p in arrays:
@@ -280,7 +280,7 @@ def test_ratio_that_cannot_divide_names_the_layer():
 
 
 def test_rank_not_multiple_of_ratio_names_the_bond():
-    with pytest.raises(ValueError, match=r"bond rank\[1\]=3 must be a multiple of t\[1\]=2.*\[2, 4\]"):
+    with pytest.raises(ValueError, match=r"rank=3 bounds bond 1, which must be a multiple of t\[1\]=2.*\[2, 4\]"):
         FactorizedLinear(16, 16, "stt", 3, 2)
 
 

@@ -1,6 +1,6 @@
 """PyTorch layers whose weights are kept in a (semi-)tensor Tucker, train or ring format.
 
-This subpackage is the optional deep-learning export of SPEC §5.  It needs PyTorch,
+This subpackage is the optional deep-learning export.  It needs PyTorch,
 which ``import semitensor`` never imports; install it first (pick the build for your
 hardware), then the extra::
 
@@ -10,8 +10,8 @@ hardware), then the extra::
 Public names
 ------------
 FactorizedLinear, FactorizedConv2d
-    ``nn.Module`` s whose weight is a tensorized low-rank format (``method`` in
-    ``tucker, tt, tr, sttu, stt, str``), with ``from_factors`` / ``from_linear`` /
+    ``nn.Module`` s whose weight is a tensorized low-rank format (``method``: any name of
+    :data:`semitensor.formats.METHODS`, long or short: ``"semi_tensor_train"`` or ``"stt"``), with ``from_factors`` / ``from_linear`` /
     ``from_conv`` constructors, ``to_factors()`` and a computed ``weight``.
 compress_model
     Replace the ``nn.Linear`` / ``nn.Conv2d`` layers of a model; returns
@@ -41,7 +41,8 @@ if int(_torch.__version__.split(".")[0]) < 2:  # pragma: no cover - old installa
         f"semitensor.torch needs torch >= 2, found {_torch.__version__}. " + _INSTALL_HINT
     )
 
-from ._structure import METHODS, tensorize_features  # noqa: E402
+from ..formats import METHODS  # noqa: E402
+from ._structure import tensorize_features  # noqa: E402
 from .layers import FactorizedConv2d, FactorizedLinear  # noqa: E402
 from .compress import CompressionReport, LayerReport, compress_model  # noqa: E402
 

@@ -1,6 +1,7 @@
 """Torch contractions of the semitensor formats (the numpy conventions, in torch ops).
 
-The arrays are exactly those of the numpy result classes (SPEC §3, ``semitensor.results``):
+The arrays are exactly those of the numpy result classes (``semitensor.results``,
+``docs/conventions.md``):
 train/ring cores ``G_k`` of shape ``(R_{k-1}/t_k, I_k/t_k, R_k)``, Tucker core
 ``(R_1, …, R_N)`` and factors ``U_n`` of shape ``(I_n/t_n, R_n/t_n)``.  Every function is
 a sequence of reshapes, permutations and matrix products: no ``U ⊗ I``, no Kronecker
@@ -9,10 +10,8 @@ product, no expanded (zero-padded) core is ever formed.
 Reconstruction mirrors the numpy ``to_tensor`` methods:
 
 * train/ring (:func:`chain_to_tensor`): ST cores → classical cores of the regrouped tensor
-  ``Y`` (:func:`st_to_classical`, the torch twin of
-  :func:`semitensor.regroup.st_cores_to_classical`), contraction of the (closed) chain,
-  then :func:`ungroup` (the twin of :func:`semitensor.regroup.ungroup_tensor`, which it
-  shares the index bookkeeping with);
+  ``Y`` (:func:`semitensor.regroup.st_cores_to_classical`, which serves torch tensors too),
+  contraction of the (closed) chain, then :func:`semitensor.regroup.ungroup_tensor`;
 * Tucker (:func:`tucker_to_tensor`): the core viewed as ``(R_1/t_1, t_1, …)`` and each
   slow index ``ρ_n`` contracted with ``U_n`` (the twin of ``multi_st_mode_dot``).
 
@@ -24,16 +23,12 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
-from ..regroup import _pair_order
-from ..results import contract_chain
+from ..chain import contract_chain
+from ..regroup import st_cores_to_classical, ungroup_tensor
 
 __all__ = [
-    "st_to_classical",
-    "chain",
-    "ungroup",
     "chain_to_tensor",
     "tucker_to_tensor",
     "chain_matmul",
@@ -41,32 +36,6 @@ __all__ = [
     "chain_conv2d",
     "tucker_conv2d",
 ]
-
-
-def st_to_classical(cores, t):
-    """ST train/ring cores → classical cores of ``Y = regroup_tensor(X, t)``.
-
-    ``G_k`` ``(r, a, R)`` becomes ``G'_k`` ``(r, a·t_{k+1}, R/t_{k+1})`` with
-    ``G'_k[q, a·t_{k+1} + b, q'] = G_k[q, a, q'·t_{k+1} + b]`` (cyclic ``t_{N+1} = t_1``).
-    """
-    n = len(cores)
-    out = []
-    for k, G in enumerate(cores):
-        tn = t[(k + 1) % n]
-        r, a, R = G.shape
-        if tn == 1:
-            out.append(G)
-        else:
-            out.append(G.reshape(r, a, R // tn, tn).transpose(2, 3).reshape(r, a * tn, R // tn))
-    return out
-
-
-def ungroup(Y, shape, t):
-    """Inverse of the regrouping: ``X`` of ``shape`` from ``Y`` (mode k = ``(a_k, b_{k+1})``)."""
-    n = len(shape)
-    paired = [d for k in range(n) for d in (shape[k] // t[k], t[(k + 1) % n])]
-    inverse = np.argsort(_pair_order(n)).tolist()
-    return Y.reshape(paired).permute(inverse).reshape(shape)
 
 
 def chain_to_tensor(cores, t):
@@ -77,7 +46,7 @@ def chain_to_tensor(cores, t):
     cut bonds (``R'_m`` and the closing ``R'_0``).
     """
     shape = tuple(G.shape[1] * tk for G, tk in zip(cores, t))
-    C = st_to_classical(cores, t)
+    C = st_cores_to_classical(cores, t)
     n = len(C)
     if n == 1:
         Y = torch.diagonal(C[0], dim1=0, dim2=2).sum(-1)  # Σ_r G[r, i, r]
@@ -86,7 +55,7 @@ def chain_to_tensor(cores, t):
         L, R = contract_chain(C[:m]), contract_chain(C[m:])  # (a, P, b), (b, Q, a)
         a, P, b = L.shape
         Y = L.permute(1, 2, 0).reshape(P, b * a) @ R.permute(0, 2, 1).reshape(b * a, -1)
-    return ungroup(Y, shape, t)
+    return ungroup_tensor(Y, shape, t)
 
 
 def _mode_mul(T, M, axis):
@@ -152,7 +121,7 @@ def chain_matmul(x, cores, t, n_out):
     this is ``B·(in·R_p/t + out·R_p)`` — the dense layer costs ``B·in·out``.
     """
     n = len(cores)
-    C = st_to_classical(cores, t)
+    C = st_cores_to_classical(cores, t)
     P, Q = contract_chain(C[:n_out]), contract_chain(C[n_out:])
     A = [G.shape[1] for G in cores]
     # sublist indices: batch 0, q_0 1, q_p 2, a_k 3+2k, b_k 4+2k
@@ -220,7 +189,7 @@ def chain_conv2d(x, cores, t, n_out, kernel_size, conv):
     """
     n, p = len(cores), n_out
     B, _, H, W = x.shape
-    C = st_to_classical(cores, t)
+    C = st_cores_to_classical(cores, t)
     P, Q = contract_chain(C[:p]), contract_chain(C[p:])
     A = [G.shape[1] for G in cores]
     nxt = [(k + 1) % n for k in range(n)]

@@ -1,9 +1,8 @@
 """Shapes, ratios and ranks of a factorized layer (pure Python; no torch here).
 
-Everything that decides *which* cores a layer has is computed here, by the same
-validators the numpy fits use (``semitensor.decomposition._args``) and checked once more
-by building the numpy result object from placeholder arrays, so a layer is never
-configured in a way the numpy library would refuse.
+Everything that decides *which* cores a layer has is computed here by the format layer
+the numpy fits use (:mod:`semitensor.formats`: ratios, the rank language, array shapes),
+so a layer is never configured in a way the numpy library would refuse.
 
 Tensorized weight
 -----------------
@@ -21,35 +20,12 @@ import numbers
 
 import numpy as np
 
-from ..decomposition._args import (
-    check_ratios, check_ring_ranks, check_train_ranks, check_tucker_ranks, train_bond_limits,
-)
-from ..results import SemiTensorRing, SemiTensorTrain, SemiTensorTucker
+from ..formats import FAMILIES, parse_method
+from ..results import RESULT_CLASSES, result_class
 
-__all__ = ["METHODS", "parse_method", "tensorize_features", "LayerStructure", "build_structure",
-           "structure_from_result"]
+__all__ = ["tensorize_features", "LayerStructure", "build_structure", "structure_from_result"]
 
-#: ``method`` → (result kind, semi-tensor?)
-METHODS = {
-    "tucker": ("tucker", False),
-    "tt": ("train", False),
-    "tr": ("ring", False),
-    "sttu": ("tucker", True),
-    "stt": ("train", True),
-    "str": ("ring", True),
-}
-RESULT_CLASSES = {"tucker": SemiTensorTucker, "train": SemiTensorTrain, "ring": SemiTensorRing}
 DEFAULT_MAX_MODES = 3
-
-
-def parse_method(method):
-    """Canonical (lower-case) method name and its kind (``tucker``/``train``/``ring``)."""
-    if not isinstance(method, str):
-        raise TypeError(f"method must be a string, one of {tuple(METHODS)}, got {method!r}")
-    name = method.lower()
-    if name not in METHODS:
-        raise ValueError(f"method must be one of {tuple(METHODS)} (case-insensitive), got {method!r}")
-    return name, METHODS[name][0]
 
 
 def _is_int(x):
@@ -151,26 +127,18 @@ def _side_factors(n, label, size_name, fixed, order, divisors_for):
 # ------------------------------------------------------------------------- ratios
 
 
-def _ratio_lists(t, kind, semi, n_out, n_in, kernel):
-    """Per-mode ratios for an int ``t`` (None if ``t`` is a list: then it is literal)."""
-    if not semi:
-        if _is_int(t) and t == 1:
-            pass
-        elif not _is_int(t) and _is_sequence(t) and all(_is_int(x) and x == 1 for x in t):
-            t = 1
-        else:
-            raise ValueError(
-                f"classical methods (tucker, tt, tr) have t = 1, got t={t!r}; use the semi-tensor "
-                "methods sttu, stt, str for t > 1"
-            )
-    if _is_int(t):
-        if t < 1:
-            raise ValueError(f"t must be an integer >= 1, got {t}")
-        out = [t] * n_out
-        if kind == "train" and out:
-            out[0] = 1  # a train's first bond is R_0 = 1, so t_1 = 1
-        return out + [t] * n_in + ([1] if kernel else [])
-    return None
+def _ratio_lists(t, method, n_out, n_in, kernel):
+    """Per-mode ratios for an int ``t``: the numpy meaning of an int ``t`` on the out and
+    in modes (a train keeps ``t_1 = 1``), and 1 on the kernel mode."""
+    if not method.semi and not (_is_int(t) and t == 1):
+        raise ValueError(
+            f"classical methods (tucker, tt, tr) have t = 1, got t={t!r}; use the semi-tensor "
+            "methods sttu, stt, str for t > 1"
+        )
+    if t < 1:
+        raise ValueError(f"t must be an integer >= 1, got {t}")
+    ratios = FAMILIES[method.family].default_ratios(int(t), n_out + n_in) if n_out + n_in else []
+    return list(ratios) + ([1] if kernel else [])
 
 
 def _is_sequence(x):
@@ -186,7 +154,10 @@ class LayerStructure:
 
     Attributes
     ----------
-    method, kind : str
+    method : str
+        The method's short name (``"stt"``, …).
+    family : str
+        ``"tucker"``, ``"train"`` or ``"ring"``.
     out_factors, in_factors : tuple of int
     kernel : int or None
         ``kh·kw`` for a convolution (its last tensor mode), else None.
@@ -200,8 +171,8 @@ class LayerStructure:
         Cores (train/ring) or ``[core, *factors]`` (Tucker).
     """
 
-    def __init__(self, method, kind, out_factors, in_factors, kernel, t, rank, array_shapes):
-        self.method, self.kind = method, kind
+    def __init__(self, method, family, out_factors, in_factors, kernel, t, rank, array_shapes):
+        self.method, self.family = method, family
         self.out_factors, self.in_factors, self.kernel = tuple(out_factors), tuple(in_factors), kernel
         self.shape = self.out_factors + self.in_factors + ((kernel,) if kernel is not None else ())
         self.t, self.rank = tuple(t), tuple(rank)
@@ -218,104 +189,7 @@ class LayerStructure:
 
     def placeholder_result(self):
         """The numpy result object with zero arrays of these shapes (validates them)."""
-        cls = RESULT_CLASSES[self.kind]
-        arrays = [np.zeros(s) for s in self.array_shapes]
-        return cls(arrays[0], arrays[1:]) if self.kind == "tucker" else cls(arrays)
-
-
-def _array_shapes(kind, shape, t, rank):
-    """Resolved ST rank tuple and array shapes for an int/list ``rank``."""
-    n = len(shape)
-    if kind == "tucker":
-        ranks = check_tucker_ranks(rank, shape, t)
-        return tuple(ranks), [tuple(ranks)] + [(I // tn, R // tn) for I, tn, R in zip(shape, t, ranks)]
-    if kind == "train":
-        bonds = check_train_ranks(rank, shape, t)
-        nxt = [t[k + 1] if k + 1 < n else 1 for k in range(n)]
-    else:
-        bonds = check_ring_ranks(rank, shape, t)
-        nxt = [t[(k + 1) % n] for k in range(n)]
-    shapes = [(bonds[k], shape[k] // t[k], bonds[k + 1] * nxt[k]) for k in range(n)]
-    st_bonds = (shapes[-1][2],) + tuple(s[2] for s in shapes)
-    return st_bonds, shapes
-
-
-def _full_rank(kind, shape, t):
-    """Ranks of an exact representation (the weight is reproduced up to rounding)."""
-    n = len(shape)
-    if kind == "tucker":
-        return list(shape)
-    if kind == "train":
-        return math.lcm(*t) * math.prod(shape)  # an int bound, capped by every unfolding
-    # Ring: a closing classical bond of 1 makes the ring a train of the regrouped tensor.
-    shape_y = [(shape[k] // t[k]) * t[(k + 1) % n] for k in range(n)]
-    limits = train_bond_limits(shape_y)
-    return [t[0]] + [limits[k] * t[k] for k in range(1, n)] + [t[0]]
-
-
-def _count(kind, shape, t, rank):
-    """Parameter count and resolved rank tuple, or None if the rank is invalid."""
-    try:
-        ranks, shapes = _array_shapes(kind, shape, t, rank)
-    except ValueError:
-        return None
-    return sum(math.prod(s) for s in shapes), ranks
-
-
-def _budget_rank(kind, shape, t, fraction):
-    """Ranks using at most ``fraction · prod(shape)`` parameters.
-
-    First the largest uniform int rank within the budget (the smallest valid one if
-    none is), then single ranks are raised by their step (the ratio they must be a
-    multiple of), cheapest increase first, while the budget allows.
-    """
-    if not (0 < fraction < math.inf):
-        raise ValueError(f"a float rank is a fraction of the dense parameter count and must be > 0, got {fraction}")
-    budget = fraction * math.prod(shape)
-    n = len(shape)
-    step = math.lcm(*(t[1:] if kind == "train" else t))
-    best, previous = None, None
-    r = step
-    while True:
-        counted = _count(kind, shape, t, r)
-        if counted is None or counted[0] > budget or counted[1] == previous:
-            break  # over budget, invalid (ring: (r/t)^2 > size) or capped everywhere
-        best, previous = counted[1], counted[1]
-        r += step
-    if best is None:
-        return step
-    ranks = list(best)
-    if kind == "tucker":
-        positions = [([k], t[k]) for k in range(n)]
-    elif kind == "train":
-        positions = [([k], t[k]) for k in range(1, n)]
-    else:  # ring: R_0 and R_N are the same bond
-        positions = [([0, n], t[0])] + [([k], t[k]) for k in range(1, n)]
-    count = _count(kind, shape, t, ranks)[0]
-    while True:
-        options = []
-        for where, inc in positions:
-            trial = list(ranks)
-            for k in where:
-                trial[k] += inc
-            counted = _count(kind, shape, t, trial)
-            if counted is not None and count < counted[0] <= budget:
-                options.append((counted[0], trial))
-        if not options:
-            return ranks
-        count, ranks = min(options, key=lambda o: o[0])
-
-
-def _resolve_rank(kind, shape, t, rank):
-    if isinstance(rank, str):
-        if rank.lower() != "full":
-            raise ValueError(f"rank must be an int, a sequence of ints, a float fraction or 'full', got {rank!r}")
-        rank = _full_rank(kind, shape, t)
-    elif isinstance(rank, (float, np.floating)):
-        rank = _budget_rank(kind, shape, t, float(rank))
-    elif rank is None:
-        raise ValueError("rank is required: an int, a sequence of ints, a float fraction or 'full'")
-    return _array_shapes(kind, shape, t, rank)
+        return result_class(self.family).from_arrays([np.zeros(s) for s in self.array_shapes])
 
 
 def build_structure(method, out_features, in_features, rank, t=1, *, kernel=None,
@@ -323,11 +197,11 @@ def build_structure(method, out_features, in_features, rank, t=1, *, kernel=None
                     n_tensorized_modes=None):
     """Resolve method, tensorization, ratios and rank into a :class:`LayerStructure`.
 
-    Raises ``TypeError``/``ValueError`` with the numpy validators' messages (the caller
+    Raises ``TypeError``/``ValueError`` with the format layer's messages (the caller
     prefixes the layer's name).
     """
-    name, kind = parse_method(method)
-    semi = METHODS[name][1]
+    m = parse_method(method)
+    family = FAMILIES[m.family]
     if n_tensorized_modes is not None:
         if not _is_int(n_tensorized_modes) or n_tensorized_modes < 1:
             raise ValueError(f"n_tensorized_modes must be an int >= 1 or None, got {n_tensorized_modes!r}")
@@ -338,15 +212,16 @@ def build_structure(method, out_features, in_features, rank, t=1, *, kernel=None
         if not _is_sequence(literal) or not all(_is_int(x) for x in literal):
             raise TypeError(f"t must be a positive int or a sequence of ints (one per tensor mode), got {t!r}")
         literal = [int(x) for x in literal]
-        if not semi:
-            _ratio_lists(literal, kind, semi, 0, 0, False)  # raises unless all ones
+        if not m.semi and any(x != 1 for x in literal):
+            raise ValueError(f"classical methods (tucker, tt, tr) have t = 1, got t={t!r}; use the "
+                             "semi-tensor methods sttu, stt, str for t > 1")
 
     def divisors_for(side):
         def fn(k):
             if literal is not None:
                 return [1] * k  # the literal ratios are checked once the shape is known
-            ratios = _ratio_lists(t, kind, semi, k, 0, False) if side == "out" else [t] * k
-            return [r if semi else 1 for r in ratios]
+            ratios = _ratio_lists(t, m, k, 0, False) if side == "out" else [t] * k
+            return [r if m.semi else 1 for r in ratios]
         return fn
 
     if literal is not None and (out_tensorized_features is None or in_tensorized_features is None):
@@ -359,29 +234,29 @@ def build_structure(method, out_features, in_features, rank, t=1, *, kernel=None
     in_f = _side_factors(in_features, "in", names[1], in_tensorized_features, n_tensorized_modes,
                          divisors_for("in"))
 
-    shape = list(out_f) + list(in_f) + ([kernel] if kernel is not None else [])
+    shape = tuple(out_f) + tuple(in_f) + ((kernel,) if kernel is not None else ())
     if literal is None:
-        ratios = _ratio_lists(t, kind, semi, len(out_f), len(in_f), kernel is not None)
+        ratios = _ratio_lists(t, m, len(out_f), len(in_f), kernel is not None)
+    elif len(literal) != len(shape):
+        raise ValueError(
+            f"t has {len(literal)} ratios but the tensorized weight has {len(shape)} modes "
+            f"{shape}; give one ratio per mode or a single int"
+        )
     else:
-        if len(literal) != len(shape):
-            raise ValueError(
-                f"t has {len(literal)} ratios but the tensorized weight has {len(shape)} modes "
-                f"{tuple(shape)}; give one ratio per mode or a single int"
-            )
-        ratios = literal if semi else [1] * len(shape)
-    ratios = check_ratios(ratios, tuple(shape), kind)
-    ranks, shapes = _resolve_rank(kind, tuple(shape), ratios, rank)
-    structure = LayerStructure(name, kind, out_f, in_f, kernel, ratios, ranks, shapes)
-    structure.full = isinstance(rank, str)  # "full" (validated by _resolve_rank)
-    structure.placeholder_result()  # the numpy constructor re-validates the shapes
+        ratios = literal
+    ratios = family.ratios(ratios, shape)
+    if rank is None:
+        raise ValueError("rank is required: an int, a sequence of ints, a float budget in (0, 1) or 'full'")
+    ranks = family.resolve_rank(rank, shape, ratios)
+    structure = LayerStructure(m.short, m.family, out_f, in_f, kernel, ratios, ranks,
+                               family.array_shapes(shape, ratios, ranks))
+    structure.full = isinstance(rank, str)  # "full" (validated by resolve_rank)
     return structure
 
 
 def structure_from_result(result, n_out, kernel=None, method=None):
     """Structure of a fitted numpy result whose first ``n_out`` modes are the out side."""
-    kinds = {SemiTensorTucker: "tucker", SemiTensorTrain: "train", SemiTensorRing: "ring"}
-    kind = kinds.get(type(result))
-    if kind is None:
+    if not isinstance(result, tuple(RESULT_CLASSES.values())):
         raise TypeError(
             "result must be a SemiTensorTucker, SemiTensorTrain or SemiTensorRing, "
             f"got {type(result).__name__}"
@@ -389,14 +264,10 @@ def structure_from_result(result, n_out, kernel=None, method=None):
     if np.iscomplexobj(np.empty(0, result.dtype)):
         raise TypeError("complex results cannot become real torch layers")
     shape = tuple(result.shape)
-    if method is None:
-        semi = any(tk != 1 for tk in result.t)
-        method = {"tucker": "sttu", "train": "stt", "ring": "str"}[kind] if semi else \
-            {"tucker": "tucker", "train": "tt", "ring": "tr"}[kind]
-    name, method_kind = parse_method(method)
-    if method_kind != kind:
-        raise ValueError(f"method={method!r} is a {method_kind} format but the result is a {kind}")
-    if not METHODS[name][1] and any(tk != 1 for tk in result.t):
+    m = parse_method(result.method if method is None else method)
+    if m.family != result.family:
+        raise ValueError(f"method={method!r} is a {m.family} format but the result is a {result.family}")
+    if not m.semi and any(tk != 1 for tk in result.t):
         raise ValueError(f"method={method!r} is classical (t = 1) but the result has t={result.t}")
     n_in_modes = len(shape) - n_out - (1 if kernel is not None else 0)
     if not (_is_int(n_out) and n_out >= 1 and n_in_modes >= 1):
@@ -406,6 +277,6 @@ def structure_from_result(result, n_out, kernel=None, method=None):
         )
     if kernel is not None and shape[-1] != kernel:
         raise ValueError(f"the last mode of the result ({shape[-1]}) must be the kernel size kh·kw={kernel}")
-    arrays = [result.core, *result.factors] if kind == "tucker" else list(result.cores)
-    return LayerStructure(name, kind, shape[:n_out], shape[n_out:n_out + n_in_modes], kernel,
+    arrays = result.arrays
+    return LayerStructure(m.short, m.family, shape[:n_out], shape[n_out:n_out + n_in_modes], kernel,
                           result.t, result.rank, [a.shape for a in arrays]), arrays

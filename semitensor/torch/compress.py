@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from torch import nn
 
-from ._structure import build_structure, parse_method
+from ..formats import parse_method
+from ._structure import build_structure
 from .layers import IMPLEMENTATIONS, FactorizedConv2d, FactorizedLinear
 
 __all__ = ["compress_model", "CompressionReport", "LayerReport"]
@@ -188,7 +189,7 @@ def compress_model(model, method, rank, t=1, *, inplace=False, exclude=(), min_c
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    method_name, _ = parse_method(method)
+    method_name = parse_method(method).short
     if implementation not in IMPLEMENTATIONS:
         raise ValueError(f"implementation must be one of {IMPLEMENTATIONS}, got {implementation!r}")
     if isinstance(exclude, str):

@@ -15,17 +15,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..decomposition.ring import semi_tensor_ring
-from ..decomposition.train import semi_tensor_train
-from ..decomposition.tucker import semi_tensor_tucker
+from ..decomposition import fit
+from ..results import result_class
 from . import _contract
-from ._structure import RESULT_CLASSES, build_structure, structure_from_result
+from ._structure import build_structure, structure_from_result
 
 __all__ = ["FactorizedLinear", "FactorizedConv2d"]
 
 IMPLEMENTATIONS = ("factorized", "reconstructed")
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
-_FITS = {"tucker": semi_tensor_tucker, "train": semi_tensor_train, "ring": semi_tensor_ring}
 
 
 def _named(where, fn, *args, **kwargs):
@@ -48,11 +46,11 @@ def _fit(structure, X, fit_kwargs):
     for key in ("rank", "t"):
         if key in kwargs:
             raise TypeError(f"fit_kwargs must not contain {key!r}: pass it as the {key} argument")
-    if structure.full and structure.kind == "ring":
+    if structure.full and structure.family == "ring":
         # rank="full" closes the ring with a classical bond of 1: TR-SVD is exact, and ALS
         # sweeps at these (large) bonds would only cost time.
         kwargs.setdefault("n_iter_max", 0)
-    return _FITS[structure.kind](X, list(structure.rank), list(structure.t), **kwargs)
+    return fit(X, structure.method, list(structure.rank), list(structure.t), **kwargs)
 
 
 class _FactorizedLayer(nn.Module):
@@ -72,7 +70,7 @@ class _FactorizedLayer(nn.Module):
     def _setup(self, structure, bias, implementation, device, dtype):
         factory = {"device": device, "dtype": dtype if dtype is not None else torch.get_default_dtype()}
         self.method = structure.method
-        self.kind = structure.kind
+        self.family = structure.family
         self.tensorized_shape = structure.shape
         self.out_tensorized_features = structure.out_factors
         self.in_tensorized_features = structure.in_factors
@@ -82,7 +80,7 @@ class _FactorizedLayer(nn.Module):
         self.implementation = implementation
         self.fit_error = None  # set by from_linear / from_conv
         params = [nn.Parameter(torch.empty(s, **factory)) for s in structure.array_shapes]
-        if self.kind == "tucker":
+        if self.family == "tucker":
             self.core = params[0]
             self.factors = nn.ParameterList(params[1:])
         else:
@@ -110,7 +108,7 @@ class _FactorizedLayer(nn.Module):
         self._implementation = _check_implementation(value)
 
     def _arrays(self):
-        return [self.core, *self.factors] if self.kind == "tucker" else list(self.cores)
+        return [self.core, *self.factors] if self.family == "tucker" else list(self.cores)
 
     @property
     def n_params(self):
@@ -124,13 +122,13 @@ class _FactorizedLayer(nn.Module):
 
     def _weight_tensor(self):
         """The weight as a tensor of shape :attr:`tensorized_shape` (torch ops only)."""
-        if self.kind == "tucker":
+        if self.family == "tucker":
             return _contract.tucker_to_tensor(self.core, list(self.factors))
         return _contract.chain_to_tensor(list(self.cores), self.t)
 
     def _matmul(self, x):
         """``x Wᵀ`` for ``x`` of shape ``(B, fan_in)`` without forming ``W``."""
-        if self.kind == "tucker":
+        if self.family == "tucker":
             return _contract.tucker_matmul(x, self.core, list(self.factors), self._n_out)
         return _contract.chain_matmul(x, list(self.cores), self.t, self._n_out)
 
@@ -154,8 +152,7 @@ class _FactorizedLayer(nn.Module):
         True
         """
         arrays = [p.detach().cpu().numpy().copy() for p in self._arrays()]
-        cls = RESULT_CLASSES[self.kind]
-        return cls(arrays[0], arrays[1:]) if self.kind == "tucker" else cls(arrays)
+        return result_class(self.family).from_arrays(arrays)
 
     # -------------------------------------------------------------- initialisation
 
@@ -185,7 +182,7 @@ class _FactorizedLayer(nn.Module):
         if std is None:
             std = 1.0 / math.sqrt(3.0 * fan_in) if fan_in > 0 else 0.0
         arrays = self._arrays()
-        if self.kind == "tucker":
+        if self.family == "tucker":
             terms = math.prod(U.shape[1] for U in self.factors)
         else:
             terms = math.prod(G.shape[0] for G in self.cores)
@@ -601,7 +598,7 @@ class FactorizedConv2d(_FactorizedLayer):
         B, C, H, W = x.shape
         if g > 1:  # every group through the same cores: fold the groups into the batch
             x = x.reshape(B * g, C // g, H, W)
-        if self.kind == "tucker":
+        if self.family == "tucker":
             y = _contract.tucker_conv2d(x, self.core, list(self.factors), self._n_out,
                                         self.kernel_size, conv)
         else:
