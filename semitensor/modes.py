@@ -2,7 +2,7 @@
 
 ``unfold(X, n)`` is TensorLy's mode-n unfolding ``np.moveaxis(X, n, 0).reshape(I_n, -1)``
 and ``fold`` its inverse.  The semi-tensor mode product ``Y = X ⋉_n U`` is defined by
-``Y_(n) = U ⋉ X_(n)`` (SPEC §2).  In the case the decompositions use, the factor is
+``Y_(n) = U ⋉ X_(n)`` (docs/conventions.md §3).  In the case the decompositions use, the factor is
 smaller (``I_n = k·P``), and ``(U ⊗ I_k) X_(n)`` is a plain contraction of ``U`` with
 the slow part ``a`` of the mode index ``i_n = a·k + b``: we reshape ``X`` to
 ``(L, P, k·R)`` and multiply, which needs neither an unfolding copy nor ``U ⊗ I_k``.

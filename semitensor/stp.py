@@ -35,7 +35,7 @@ def stp(A, B, *more, side="left"):
     """Semi-tensor product of two or more matrices.
 
     Computes ``A ⋉ B ⋉ ...`` (``side="left"``) or ``A ⋊ B ⋊ ...`` (``side="right"``)
-    as defined in SPEC §1, without forming any Kronecker product with an identity.
+    as defined in docs/conventions.md §2, without forming any Kronecker product with an identity.
 
     Parameters
     ----------

@@ -5,7 +5,7 @@ import numpy as np
 
 
 def stp_kron(A, B, side="left"):
-    """STP of two 2-D matrices via the Kronecker definition of SPEC §1."""
+    """STP of two 2-D matrices via the Kronecker definition of docs/conventions.md §2."""
     n, p = A.shape[1], B.shape[0]
     t = n * p // gcd(n, p)
     dtype = np.result_type(A, B)
@@ -36,7 +36,7 @@ def st_mode_dot_ref(X, U, mode, side="left"):
     """Semi-tensor mode product from its definition ``Y_(n) = U ⋉ X_(n)``.
 
     The trailing mode created when ``I_n`` is not a multiple of ``P`` is the fastest
-    column index (left) or the slowest (right) of ``U ⋉ X_(n)``; SPEC §2.
+    column index (left) or the slowest (right) of ``U ⋉ X_(n)``; docs/conventions.md §3.
     """
     size, P = X.shape[mode], U.shape[1]
     unfolded = np.moveaxis(X, mode, 0).reshape(size, -1)
@@ -54,7 +54,7 @@ def st_mode_dot_ref(X, U, mode, side="left"):
 
 
 def st_train_elementwise(cores, shape, t, ring=False):
-    """SPEC §3.2/§3.3 element-wise formula, one entry at a time (slow; tiny tensors).
+    """docs/conventions.md §4.2–4.3 element-wise formula, one entry at a time (slow; tiny tensors).
 
     ``X(i) = Σ_r Π_k G_k[q_{k-1}, a_k, r_k]`` with ``r_{k-1} = q_{k-1}·t_k + b_k``,
     ``i_k = a_k·t_k + b_k`` and ``r_0 ≡ r_N`` (a train has ``R_0 = R_N = 1``, ``t_1 = 1``).

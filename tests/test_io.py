@@ -1,4 +1,4 @@
-"""save/load of results (SPEC §4): exact round trips and clear errors for bad files."""
+"""save/load of results (docs/conventions.md §9): exact round trips and clear errors for bad files."""
 import zipfile
 
 import numpy as np

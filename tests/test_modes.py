@@ -1,4 +1,4 @@
-"""Unfold/fold and (semi-tensor) mode products against their definitions (SPEC §2)."""
+"""Unfold/fold and (semi-tensor) mode products against their definitions (docs/conventions.md §3)."""
 import numpy as np
 import pytest
 from hypothesis import given

@@ -1,4 +1,4 @@
-"""The ST ↔ classical regrouping map (SPEC §3)."""
+"""The ST ↔ classical regrouping map (docs/conventions.md §5)."""
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st

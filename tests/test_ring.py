@@ -1,4 +1,4 @@
-"""Semi-tensor ring / tensor-ring fits (SPEC §3.3): TR-SVD start, TR-ALS sweeps."""
+"""Semi-tensor ring / tensor-ring fits (docs/conventions.md §4.3): TR-SVD start, TR-ALS sweeps."""
 import itertools
 import math
 
@@ -14,7 +14,7 @@ from semitensor.formats import RankWarning
 
 
 def ring_elementwise(cores, shape, t):
-    """SPEC §3.3 entry by entry: ``X(i) = Σ_r Π_k G_k[r_k // t_k, a_k, r_{k+1}]`` over the
+    """docs/conventions.md §4.3 entry by entry: ``X(i) = Σ_r Π_k G_k[r_k // t_k, a_k, r_{k+1}]`` over the
     bonds with ``r_k % t_k = b_k`` (0-based; bond ``k`` is the left bond of core ``k``)."""
     n = len(cores)
     bonds = [cores[k - 1].shape[2] for k in range(n)]

@@ -1,4 +1,4 @@
-"""Semi-tensor product: kernels against the Kronecker definition, and SPEC §1 identities."""
+"""Semi-tensor product: kernels against the Kronecker definition, and docs/conventions.md §2 identities."""
 from math import gcd
 
 import numpy as np
@@ -142,7 +142,7 @@ def test_nan_reaches_only_the_outputs_whose_sums_use_it():
     np.testing.assert_array_equal(inf_out, [[np.inf, 1.0, -np.inf, -1.0]])
 
 
-# --- SPEC §1 identities -------------------------------------------------------------
+# --- docs/conventions.md §2 identities -------------------------------------------------------------
 
 @given(m=dims, n=dims, p=dims, q=dims, r=dims, s=dims, side=sides, seed=seeds)
 def test_associativity(m, n, p, q, r, s, side, seed):

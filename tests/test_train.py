@@ -1,4 +1,4 @@
-"""Semi-tensor train / tensor-train fits (SPEC §3.2) and the train result format."""
+"""Semi-tensor train / tensor-train fits (docs/conventions.md §4.2) and the train result format."""
 import numpy as np
 import pytest
 from hypothesis import given, settings

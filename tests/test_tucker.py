@@ -1,4 +1,4 @@
-"""Semi-tensor Tucker (STTu) and classical Tucker fits against their definitions (SPEC §3.1)."""
+"""Semi-tensor Tucker (STTu) and classical Tucker fits against their definitions (docs/conventions.md §4.1)."""
 import math
 
 import numpy as np
@@ -53,7 +53,7 @@ def elementwise_reference(core, factors):
 
 
 def hosvd_reference(X, ranks, t):
-    """ST-HOSVD straight from SPEC §3.1 with full SVDs: factors and the projected tensor."""
+    """ST-HOSVD straight from docs/conventions.md §4.1 with full SVDs: factors and the projected tensor."""
     factors = []
     for n, (R, tn) in enumerate(zip(ranks, t)):
         Xn = np.moveaxis(X, n, 0).reshape(X.shape[n], -1).reshape(X.shape[n] // tn, -1)

@@ -125,8 +125,9 @@ def compress_model(model, method, rank, t=1, *, inplace=False, exclude=(), min_c
     ----------
     model : nn.Module
         The model (it may itself be a Linear/Conv2d layer).
-    method : {"tucker", "tt", "tr", "sttu", "stt", "str"}
-        Format of every replaced weight (case-insensitive).
+    method : str
+        Format of every replaced weight: any method name, long or short
+        (``"semi_tensor_train"`` or ``"stt"``, …; case-insensitive).
     rank : int, sequence of int, float or "full"
         As for :class:`FactorizedLinear` and applied to every layer; a float (a parameter
         fraction, e.g. ``0.1`` for about 10× per layer) suits layers of different sizes.

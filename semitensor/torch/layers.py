@@ -223,20 +223,22 @@ class FactorizedLinear(_FactorizedLayer):
     ----------
     in_features, out_features : int
         Sizes of the input and output features.
-    method : {"tucker", "tt", "tr", "sttu", "stt", "str"}
-        Format of the weight tensor (case-insensitive): classical Tucker, tensor train,
-        tensor ring, or their semi-tensor versions with ratios ``t``.
+    method : str
+        Format of the weight tensor, by any method name (case-insensitive):
+        ``"tucker"``, ``"tt"``/``"tensor_train"``, ``"tr"``/``"tensor_ring"`` or their
+        semi-tensor versions ``"sttu"``/``"semi_tensor_tucker"``, ``"stt"``/
+        ``"semi_tensor_train"``, ``"str"``/``"semi_tensor_ring"`` with ratios ``t``.
     rank : int, sequence of int, float or "full"
-        Ranks as in the numpy fits (SPEC §3.4): train/ring bonds ``R_0..R_N`` (ends 1 for a
-        train, ``R_0 = R_N`` for a ring) or Tucker ranks ``R_1..R_N``, or one int for all
-        (capped by the unfoldings for a train and by the modes for Tucker).  A float is a
-        parameter budget: the largest uniform rank whose core count is at most that
-        fraction of ``in_features·out_features`` (the smallest valid rank if none is).
+        The rank language of the numpy fits (docs/conventions.md §6): train/ring bonds
+        ``R_0..R_N`` (ends 1 for a train, ``R_0 = R_N`` for a ring) or Tucker ranks
+        ``R_1..R_N`` exactly; one int as a bound for all (capped by the unfoldings, the
+        modes, and for a ring by the weight's size); a float in ``(0, 1)`` as a parameter
+        budget, a fraction of ``in_features·out_features`` (ValueError if no rank fits);
         ``"full"``: a rank at which the format represents every weight exactly.
     t : int or sequence of int, default 1
         ST ratios: an int applies to every mode (except the first of a train, whose ratio
         is 1), a sequence gives one ratio per tensor mode.  Must be 1 for the classical
-        methods.  ``t`` must divide the modes and the bonds it ties (SPEC §3).
+        methods.  ``t`` must divide the modes and the bonds it ties (docs/conventions.md §5).
     bias : bool, default True
         Learn an additive bias.
     in_tensorized_features, out_tensorized_features : sequence of int, optional
