@@ -328,3 +328,24 @@ def test_meta_device_then_materialise():
     real.reset_parameters()
     with torch.no_grad():
         assert abs(float(real.weight.pow(2).mean()) * 3 * 64 - 1) < 1e-4
+
+
+@pytest.mark.parametrize("long, short", [("semi_tensor_train", "stt"), ("tensor_ring", "tr"),
+                                         ("semi_tensor_tucker", "sttu"), ("TENSOR_TRAIN", "tt")])
+def test_long_method_names_are_accepted(long, short):
+    torch.manual_seed(0)
+    a = FactorizedLinear(16, 16, long, rank=0.5, t=2 if short.startswith("st") else 1)
+    b = FactorizedLinear(16, 16, short, rank=0.5, t=2 if short.startswith("st") else 1)
+    assert a.method == short and a.rank == b.rank and a.t == b.t
+
+
+def test_layer_ranks_are_the_numpy_rank_language():
+    from semitensor.formats import RING, RankWarning
+
+    with pytest.warns(RankWarning):  # an int ring rank: capped at the weight's size
+        layer = FactorizedLinear(64, 64, "str", rank=1000, t=2)
+    assert layer.n_params <= 64 * 64
+    with pytest.warns(RankWarning):
+        assert layer.rank == RING.resolve_rank(1000, layer.tensorized_shape, layer.t)
+    with pytest.raises(ValueError, match="a budget of at least"):
+        FactorizedLinear(64, 64, "tt", rank=1e-4)
