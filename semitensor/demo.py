@@ -18,7 +18,7 @@ from . import __version__, stp
 from .decomposition.ring import semi_tensor_ring
 from .decomposition.train import semi_tensor_train
 from .decomposition.tucker import semi_tensor_tucker
-from .io import load
+from .io import load, save
 
 
 def example_tensor(size=16, order=4, noise=1e-4, random_state=0):
@@ -83,7 +83,7 @@ def main(argv=None):
     stt = semi_tensor_train(X, rank=8, t=2)
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "stt.npz")
-        st.save(stt, path)
+        save(stt, path)
         again = load(path)
     same = all(np.array_equal(a, b) for a, b in zip(stt.cores, again.cores))
     print(f"\nsave/load round trip of the STT (rank 8, t = 2): {'exact' if same else 'MISMATCH'}")

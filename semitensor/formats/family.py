@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import sys
 import warnings
 from typing import NamedTuple
 
@@ -45,6 +47,17 @@ def nearest_multiples(value, step):
 
 def _is_int(x):
     return isinstance(x, (numbers.Integral, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _caller_level():
+    """``stacklevel`` of the first frame outside semitensor: warnings point at the user's call."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _divisors(n):
@@ -158,7 +171,7 @@ class Family:
         if _is_int(rank):
             ranks, note = self.bounded_rank(check_positive_int(rank, "rank"), shape, t)
             if note:
-                warnings.warn(note, RankWarning, stacklevel=3)
+                warnings.warn(note, RankWarning, stacklevel=_caller_level())
             return ranks
         if isinstance(rank, (numbers.Real, np.floating)):
             return self.budget_rank(float(rank), shape, t)
