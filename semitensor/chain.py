@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .linalg import frobenius_norm
+
 __all__ = ["contract_chain", "chain_slices", "chain_to_tensor", "chain_residual_norm"]
 
 
@@ -19,6 +21,8 @@ def contract_chain(cores):
     Examples
     --------
     >>> import numpy as np
+
+from .linalg import frobenius_norm
     >>> from semitensor.chain import contract_chain
     >>> contract_chain([np.ones((1, 2, 3)), np.ones((3, 4, 1))]).shape
     (1, 8, 1)
@@ -59,6 +63,8 @@ def chain_to_tensor(cores):
     Examples
     --------
     >>> import numpy as np
+
+from .linalg import frobenius_norm
     >>> from semitensor.chain import chain_to_tensor
     >>> float(chain_to_tensor([np.eye(2).reshape(2, 1, 2)]).item())   # trace of I_2
     2.0
@@ -81,7 +87,7 @@ def chain_residual_norm(Y, cores):
     flat = Y.reshape(Y.shape[0], -1)
     scale, ssq = 0.0, 1.0
     for i, piece in enumerate(chain_slices(cores)):
-        scale, ssq = _accumulate(scale, ssq, float(np.linalg.norm(flat[i] - piece)))
+        scale, ssq = _accumulate(scale, ssq, frobenius_norm(flat[i] - piece))
     return scale * ssq ** 0.5
 
 

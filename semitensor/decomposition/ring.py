@@ -64,7 +64,7 @@ from ..formats import RING
 from ..linalg import frobenius_norm, low_rank_split
 from ..regroup import classical_cores_to_st, regroup_tensor
 from ..results import SemiTensorRing
-from ._args import check_eps, check_sweep_options, check_tensor
+from ._args import check_eps, check_sweep_options, check_tensor, rescaled, unit_scaled
 from .sweeps import measured, relative, run_sweeps
 from .train import tt_svd
 
@@ -146,6 +146,7 @@ def semi_tensor_ring(X, rank=None, t=1, *, eps=None, n_iter_max=100, tol=1e-10, 
     if eps is not None and init != "svd":
         raise ValueError(f"eps chooses the bonds by truncated SVDs: it needs init='svd', got init={init!r}")
 
+    X, scale = unit_scaled(X)
     Y = np.ascontiguousarray(regroup_tensor(X, t))
     norm = frobenius_norm(Y)
     if eps is None:
@@ -163,7 +164,7 @@ def semi_tensor_ring(X, rank=None, t=1, *, eps=None, n_iter_max=100, tol=1e-10, 
         verbose=verbose, name="semi_tensor_ring" if max(t) > 1 else "tensor_ring",
         rank=lambda cores: RING.st_rank([cores[-1].shape[2]] + [G.shape[2] for G in cores], t),
     )
-    return SemiTensorRing(classical_cores_to_st(cores, t), errors=errors)
+    return SemiTensorRing(rescaled(classical_cores_to_st(cores, t), scale), errors=errors)
 
 
 def tensor_ring(X, rank=None, *, eps=None, n_iter_max=100, tol=1e-10, init="svd", svd="auto",

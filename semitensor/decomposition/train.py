@@ -16,7 +16,7 @@ from ..formats import TRAIN
 from ..linalg import frobenius_norm, low_rank_split
 from ..regroup import classical_cores_to_st, regroup_tensor
 from ..results import SemiTensorTrain
-from ._args import check_eps, check_sweep_options, check_tensor
+from ._args import check_eps, check_sweep_options, check_tensor, rescaled, unit_scaled
 from .sweeps import measured, relative, run_sweeps
 
 __all__ = ["semi_tensor_train", "tensor_train", "tt_svd"]
@@ -83,6 +83,7 @@ def semi_tensor_train(X, rank=None, t=1, *, eps=None, n_iter_max=0, tol=1e-10, s
     ranks = TRAIN.classical_rank(TRAIN.resolve_rank(rank, X.shape, t, eps=eps), t)
     n_iter_max, tol, rng = check_sweep_options(n_iter_max, tol, svd, random_state)
 
+    X, scale = unit_scaled(X)
     Y = regroup_tensor(X, t)
     norm = frobenius_norm(Y)
     delta = None if eps is None else eps * norm / math.sqrt(max(X.ndim - 1, 1))
@@ -107,7 +108,7 @@ def semi_tensor_train(X, rank=None, t=1, *, eps=None, n_iter_max=0, tol=1e-10, s
         verbose=verbose, name="semi_tensor_train" if max(t) > 1 else "tensor_train",
         rank=lambda cores: TRAIN.st_rank([1] + [G.shape[2] for G in cores], t),
     )
-    return SemiTensorTrain(classical_cores_to_st(cores, t), errors=errors)
+    return SemiTensorTrain(rescaled(classical_cores_to_st(cores, t), scale), errors=errors)
 
 
 def tensor_train(X, rank=None, *, eps=None, n_iter_max=0, tol=1e-10, svd="auto",

@@ -31,7 +31,7 @@ from ..linalg import frobenius_norm, low_rank_split
 from ..modes import fold, mode_dot, unfold
 from ..regroup import tucker_view
 from ..results import SemiTensorTucker
-from ._args import check_eps, check_sweep_options, check_tensor
+from ._args import check_eps, check_sweep_options, check_tensor, rescaled, unit_scaled
 from .sweeps import measured, relative, run_sweeps
 
 __all__ = ["semi_tensor_tucker", "tucker"]
@@ -122,6 +122,7 @@ def semi_tensor_tucker(X, rank=None, t=1, *, eps=None, n_iter_max=100, tol=1e-8,
     if eps is not None and init != "svd":
         raise ValueError(f"eps chooses the ranks by truncated SVDs: it needs init='svd', got init={init!r}")
 
+    X, scale = unit_scaled(X)
     Y = tucker_view(X, t)
     modes = tuple(range(0, 2 * X.ndim, 2))  # the a-modes of the view
     delta = None if eps is None else eps * frobenius_norm(Y) / math.sqrt(X.ndim)
@@ -130,7 +131,8 @@ def semi_tensor_tucker(X, rank=None, t=1, *, eps=None, n_iter_max=100, tol=1e-8,
         init=init, svd=svd, rng=rng, verbose=verbose, name="semi_tensor_tucker" if max(t) > 1 else "tucker",
     )
     # Partial core (R_1/t_1, t_1, …): index (ρ_n, β_n) is r_n = ρ_n·t_n + β_n, a free reshape.
-    return SemiTensorTucker(core.reshape(_st_rank(core.shape)), factors, errors)
+    core, *factors = rescaled([core.reshape(_st_rank(core.shape)), *factors], scale)
+    return SemiTensorTucker(core, factors, errors)
 
 
 def tucker(X, rank=None, *, eps=None, n_iter_max=100, tol=1e-8, init="svd", svd="auto",
